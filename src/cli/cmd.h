@@ -1,0 +1,27 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+#ifndef PALISADE_CLI_CMD_H
+#define PALISADE_CLI_CMD_H
+
+#include <stdio.h>
+
+struct resource_set;
+struct diag_list;
+
+/*
+ * One function per verb, one file per verb (src/cli/cmd_<verb>.c).  argv[0] is the verb.
+ * Each returns the process exit status: 0 success, 1 "the answer is no / input invalid",
+ * 2 usage error or could not do what was asked.
+ */
+int cmd_validate(int argc, char **argv);
+int cmd_eval(int argc, char **argv);
+int cmd_matrix(int argc, char **argv);
+int cmd_selector(int argc, char **argv);
+
+/* Shared by verbs that take -f PATH...: loads every path into s and runs the cross-object
+ * checks.  Prints every diagnostic to stderr (warnings too).  Returns 0 when there were no
+ * errors, 1 otherwise. */
+int cli_load(struct resource_set *s, char **paths, int npaths);
+/* Prints a diag_list to f, one line each, sorted by file and line. */
+void cli_print_diags(FILE *f, struct diag_list *d);
+
+#endif

@@ -1,0 +1,44 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+#include "cli/cmd.h"
+
+#include <stdio.h>
+#include <string.h>
+
+struct verb {
+	const char *name;
+	int (*fn)(int argc, char **argv);
+	const char *help;
+};
+
+static const struct verb verbs[] = {
+	{"validate", cmd_validate, "check manifests; every error with file, line and field"},
+	{"eval", cmd_eval, "would a connection be allowed, and which rule decided"},
+	{"matrix", cmd_matrix, "the allowed/denied table between every pod and host"},
+	{"selector", cmd_selector, "evaluate a Calico selector against labels"},
+};
+
+static void usage(FILE *f)
+{
+	fprintf(f, "usage: palisade <command> [options]\n\ncommands:\n");
+	for (size_t i = 0; i < sizeof(verbs) / sizeof(verbs[0]); i++)
+		fprintf(f, "  %-10s %s\n", verbs[i].name, verbs[i].help);
+	fprintf(f, "\n'palisade <command> --help' describes a command; docs/cli.md has them all.\n");
+}
+
+int main(int argc, char **argv)
+{
+	if (argc < 2) {
+		usage(stderr);
+		return 2;
+	}
+	if (!strcmp(argv[1], "-h") || !strcmp(argv[1], "--help") || !strcmp(argv[1], "help")) {
+		usage(stdout);
+		return 0;
+	}
+	for (size_t i = 0; i < sizeof(verbs) / sizeof(verbs[0]); i++)
+		if (!strcmp(argv[1], verbs[i].name))
+			return verbs[i].fn(argc - 1, argv + 1);
+	fprintf(stderr, "palisade: unknown command \"%s\"\n", argv[1]);
+	usage(stderr);
+	return 2;
+}
