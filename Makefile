@@ -4,9 +4,11 @@
 BUILD    ?= build
 CC       ?= cc
 PKGS     := yaml-0.1 jansson
-PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS))
-PKG_LIBS   := $(shell pkg-config --libs $(PKGS))
-CMOCKA_LIBS := $(shell pkg-config --libs cmocka 2>/dev/null || echo -lcmocka)
+# Recursively expanded on purpose: `make check` installs missing packages first (scripts/deps.sh)
+# and the sub-make that builds reads pkg-config afterwards.
+PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS))
+PKG_LIBS   = $(shell pkg-config --libs $(PKGS))
+CMOCKA_LIBS = $(shell pkg-config --libs cmocka 2>/dev/null || echo -lcmocka)
 
 WARN     := -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes -Wno-unused-parameter \
             -Wformat=2 -Wvla
@@ -65,7 +67,9 @@ tests: $(BUILD)/palisade $(TEST_BIN) $(REPLAY_BIN)
 # The README's test command.  tests/run.sh runs unit, golden, conformance, fuzz-regression
 # and (as root) integration tests, then the same suite once more under ASan+UBSan, and ends
 # with one line "N passed, N failed".
-check: tests
+check:
+	@scripts/deps.sh
+	@$(MAKE) --no-print-directory tests
 	@tests/run.sh --build $(BUILD) $(if $(NO_ASAN),,--asan)
 test: check
 
@@ -83,10 +87,17 @@ fuzz:
 	$(MAKE) --no-print-directory BUILD=build-fuzz CC=clang \
 		OPT="-O1 -g -fsanitize=fuzzer-no-link,address,undefined -fno-omit-frame-pointer" \
 		$(FUZZ_SRC:tests/fuzz/%.c=build-fuzz/tests/fuzz/%.o) build-fuzz/libpalisade.a
+	@scripts/deps.sh
 	@tests/fuzz/run.sh build-fuzz $(FUZZ_SECONDS)
 
 bench: $(BUILD)/palisade $(BENCH_BIN)
 	@bench/run.sh $(BUILD)
+
+# The main job: what Palisade does, end to end, on this machine.
+demo:
+	@scripts/deps.sh
+	@$(MAKE) --no-print-directory $(BUILD)/palisade
+	@examples/demo.sh $(BUILD)/palisade
 
 FORMAT_FILES = $(wildcard src/*/*.c src/*/*.h tests/unit/*.c tests/fuzz/*.c bench/*.c)
 format:

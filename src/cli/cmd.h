@@ -21,6 +21,17 @@ int cmd_selector(int argc, char **argv);
  * checks.  Prints every diagnostic to stderr (warnings too).  Returns 0 when there were no
  * errors, 1 otherwise. */
 int cli_load(struct resource_set *s, char **paths, int npaths);
+/* The resources named by -f and the model built from them, for eval, matrix and friends. */
+struct cli_world {
+	struct resource_set *rs;
+	struct model *m;
+};
+
+/* Loads, checks and builds; prints diagnostics.  0 on success, else the exit status (1 or 2)
+ * with the world released. */
+int cli_world_load(struct cli_world *w, char **paths, int npaths);
+void cli_world_fini(struct cli_world *w);
+
 /* Prints a diag_list to f, one line each, sorted by file and line. */
 void cli_print_diags(FILE *f, struct diag_list *d);
 

@@ -2,7 +2,10 @@
 #include "cli/cmd.h"
 
 #include "lib/diag.h"
+#include "lib/model.h"
 #include "lib/resource.h"
+
+#include <stdlib.h>
 
 #include <errno.h>
 #include <stdio.h>
@@ -42,4 +45,48 @@ int cli_load(struct resource_set *s, char **paths, int npaths)
 		rc = 1;
 	diag_list_fini(&d);
 	return rc;
+}
+
+int cli_world_load(struct cli_world *w, char **paths, int npaths)
+{
+	struct diag_list d;
+	int rc;
+
+	w->m = NULL;
+	w->rs = calloc(1, sizeof(*w->rs));
+	if (!w->rs) {
+		fprintf(stderr, "palisade: out of memory\n");
+		return 2;
+	}
+	resource_set_init(w->rs);
+	if (npaths == 0) {
+		fprintf(stderr, "palisade: no manifests given (-f PATH)\n");
+		rc = 2;
+		goto fail;
+	}
+	rc = cli_load(w->rs, paths, npaths);
+	if (rc)
+		goto fail;
+	diag_list_init(&d);
+	w->m = model_build(w->rs, &d);
+	cli_print_diags(stderr, &d);
+	rc = !w->m ? 2 : d.errors ? 1 : 0;
+	diag_list_fini(&d);
+	if (rc)
+		goto fail;
+	return 0;
+fail:
+	cli_world_fini(w);
+	return rc;
+}
+
+void cli_world_fini(struct cli_world *w)
+{
+	model_free(w->m);
+	w->m = NULL;
+	if (w->rs) {
+		resource_set_fini(w->rs);
+		free(w->rs);
+		w->rs = NULL;
+	}
 }

@@ -23,13 +23,18 @@ struct cidr {
 #define IPADDR_STRLEN 46
 #define CIDR_STRLEN   50
 
-/* Parses dotted-quad IPv4 or RFC 4291 IPv6 text.  0, or -EINVAL. */
+/*
+ * Parses dotted-quad IPv4 or RFC 4291 IPv6 text with inet_pton.  0, or -EINVAL with nothing
+ * written.  Text with a ':' is IPv6, so "::ffff:1.2.3.4" stays an IPv6 address.  IPv4 octets
+ * with leading zeros ("010.0.0.1") are rejected, as glibc's inet_pton does, rather than read
+ * as octal; zone ids ("fe80::1%eth0") and surrounding whitespace are rejected too.
+ */
 int ipaddr_parse(const char *s, struct ipaddr *out);
 /* Canonical text (inet_ntop form).  Returns the length, or -ENOSPC. */
 int ipaddr_format(const struct ipaddr *a, char *buf, size_t size);
 int ipaddr_cmp(const struct ipaddr *a, const struct ipaddr *b);
 bool ipaddr_equal(const struct ipaddr *a, const struct ipaddr *b);
-/* The bit at position i (0 = most significant). */
+/* The bit at position i (0 = most significant); 0 for i at or beyond the family's width. */
 int ipaddr_bit(const struct ipaddr *a, unsigned i);
 
 /*
@@ -49,5 +54,14 @@ bool cidr_overlaps(const struct cidr *a, const struct cidr *b);
 int cidr_cmp(const struct cidr *a, const struct cidr *b);
 /* The prefix of length len around a; len is clamped to the family's width. */
 void cidr_from_addr(const struct ipaddr *a, unsigned len, struct cidr *out);
+
+/*
+ * Merges a list of prefixes into the smallest equivalent list: contained prefixes dropped,
+ * adjacent siblings joined (10.0.0.0/25 + 10.0.0.128/25 = 10.0.0.0/24).  Sorts v in place and
+ * returns the new count.  Used for feeds and for `feed check`.
+ * Both families may be mixed.  Entries whose family is not 4 or 6 or whose length exceeds the
+ * family's width are dropped; host bits that are set are cleared.  O(n log n), no allocation.
+ */
+size_t cidr_merge(struct cidr *v, size_t n);
 
 #endif

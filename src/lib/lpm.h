@@ -19,8 +19,9 @@ struct lpm;
 
 struct lpm *lpm_new(void);
 void lpm_free(struct lpm *t);
-/* Inserts or replaces; *old (may be NULL) receives the replaced value or NULL.  0 or -ENOMEM.
- * value must not be NULL. */
+/* Inserts or replaces; *old (may be NULL) receives the replaced value or NULL.  0, -ENOMEM
+ * (the table is unchanged), or -EINVAL when value is NULL, the family is not 4 or 6 or the
+ * length exceeds its width.  Host bits set in c are ignored, here and in every call below. */
 int lpm_insert(struct lpm *t, const struct cidr *c, void *value, void **old);
 /* Removes exactly c; returns its value, or NULL when c was not present. */
 void *lpm_remove(struct lpm *t, const struct cidr *c);
@@ -29,22 +30,15 @@ void *lpm_get(const struct lpm *t, const struct cidr *c);
 /* The value of the longest prefix containing a, or NULL; *match (may be NULL) gets that prefix. */
 void *lpm_lookup(const struct lpm *t, const struct ipaddr *a, struct cidr *match);
 /* Calls fn for every prefix containing a, from the longest to the shortest; fn returns non-zero
- * to stop.  Returns how many prefixes were visited. */
+ * to stop.  Returns how many prefixes were visited.  fn must not modify the table. */
 size_t lpm_lookup_all(const struct lpm *t, const struct ipaddr *a,
 		      int (*fn)(const struct cidr *c, void *value, void *ctx), void *ctx);
 size_t lpm_count(const struct lpm *t);
 /* Bytes allocated by the table (for benchmarks and metrics). */
 size_t lpm_memory(const struct lpm *t);
-/* In-order walk: IPv4 before IPv6, then by address, shorter prefix first.  fn returns non-zero
- * to stop early. */
+/* In-order walk: IPv4 before IPv6, then by address, shorter prefix first (cidr_cmp order).
+ * fn returns non-zero to stop early and must not modify the table. */
 void lpm_walk(const struct lpm *t, int (*fn)(const struct cidr *c, void *value, void *ctx),
 	      void *ctx);
-
-/*
- * Merges a list of prefixes into the smallest equivalent list: contained prefixes dropped,
- * adjacent siblings joined (10.0.0.0/25 + 10.0.0.128/25 = 10.0.0.0/24).  Sorts v in place and
- * returns the new count.  Used for feeds and for `feed check`.
- */
-size_t cidr_merge(struct cidr *v, size_t n);
 
 #endif
