@@ -16,6 +16,8 @@ static const char *reason_name(enum eval_reason r)
 		return "no-profile";
 	case EVAL_UNMANAGED:
 		return "unmanaged";
+	case EVAL_LOOPBACK:
+		return "loopback";
 	}
 	return "?";
 }
@@ -119,6 +121,10 @@ void verdict_explain(FILE *f, const struct model *m, const struct eval_flow *flo
 	switch (v->reason) {
 	case EVAL_UNMANAGED:
 		fprintf(f, "    %s is not a workload Palisade manages, so no policy applies on its side.\n",
+			self_name);
+		break;
+	case EVAL_LOOPBACK:
+		fprintf(f, "    %s is talking to itself: the traffic never leaves it, so no policy applies.\n",
 			self_name);
 		break;
 	case EVAL_PROFILE:

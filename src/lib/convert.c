@@ -76,17 +76,6 @@ static int k8s_peer_entity(struct model *m, uint32_t ns_idx, const struct k8s_np
 	return e->addrset == MODEL_NONE ? -ENOMEM : 0;
 }
 
-static void k8s_port_to_range(const struct k8s_np_port *p, struct port_range *out)
-{
-	memset(out, 0, sizeof(*out));
-	if (p->port.name) {
-		out->name = p->port.name;
-	} else {
-		out->lo = p->port.num;
-		out->hi = p->end_port ? p->end_port : p->port.num;
-	}
-}
-
 static void entity_init(struct m_entity *e)
 {
 	memset(e, 0, sizeof(*e));
@@ -104,6 +93,65 @@ static void rule_init(struct m_rule *r, enum rule_action action)
 	entity_init(&r->dst);
 }
 
+/*
+ * The ports of one Kubernetes rule grouped by protocol, as Calico's conversion does: one
+ * group per protocol, in protocol-name order (SCTP, TCP, UDP), holding every port of that
+ * protocol; a port entry without a port number makes its protocol match every port.
+ */
+struct k8s_port_group {
+	uint8_t proto;
+	bool all_ports;
+	struct port_range *ports;
+	size_t nports;
+};
+
+static int proto_rank(uint8_t p)
+{
+	return p == PROTO_SCTP ? 0 : p == PROTO_TCP ? 1 : 2;
+}
+
+static int k8s_group_ports(struct model *m, const struct k8s_np_rule *kr,
+			   struct k8s_port_group *g, size_t *ng)
+{
+	*ng = 0;
+	for (size_t i = 0; i < kr->nports; i++) {
+		const struct k8s_np_port *kp = &kr->ports[i];
+		struct k8s_port_group *grp = NULL;
+
+		for (size_t j = 0; j < *ng; j++)
+			if (g[j].proto == kp->proto)
+				grp = &g[j];
+		if (!grp) {
+			grp = &g[(*ng)++];
+			memset(grp, 0, sizeof(*grp));
+			grp->proto = kp->proto;
+			grp->ports = arena_alloc(&m->arena, kr->nports * sizeof(*grp->ports));
+			if (!grp->ports)
+				return -ENOMEM;
+		}
+		if (!kp->port.present) {
+			grp->all_ports = true;
+			continue;
+		}
+		if (kp->port.name) {
+			grp->ports[grp->nports].name = kp->port.name;
+		} else {
+			grp->ports[grp->nports].lo = kp->port.num;
+			grp->ports[grp->nports].hi = kp->end_port ? kp->end_port : kp->port.num;
+		}
+		grp->nports++;
+	}
+	/* Insertion sort by protocol name; at most three groups. */
+	for (size_t i = 1; i < *ng; i++)
+		for (size_t j = i; j > 0 && proto_rank(g[j].proto) < proto_rank(g[j - 1].proto); j--) {
+			struct k8s_port_group t = g[j];
+
+			g[j] = g[j - 1];
+			g[j - 1] = t;
+		}
+	return 0;
+}
+
 static int convert_k8s_rules(struct model *m, uint32_t ns_idx, const struct k8s_np_rule *in,
 			     size_t nin, enum m_dir dir, struct m_rule **out, size_t *nout)
 {
@@ -117,14 +165,16 @@ static int convert_k8s_rules(struct model *m, uint32_t ns_idx, const struct k8s_
 		return -ENOMEM;
 	for (size_t i = 0; i < nin; i++) {
 		const struct k8s_np_rule *kr = &in[i];
-		size_t np = kr->npeers ? kr->npeers : 1;
-		size_t nq = kr->nports ? kr->nports : 1;
+		struct k8s_port_group groups[256];
+		size_t ng, np = kr->npeers ? kr->npeers : 1;
+		int err = k8s_group_ports(m, kr, groups, &ng);
 
-		for (size_t p = 0; p < np; p++) {
-			for (size_t q = 0; q < nq; q++) {
+		if (err)
+			return err;
+		for (size_t q = 0; q < (ng ? ng : 1); q++) {
+			for (size_t p = 0; p < np; p++) {
 				struct m_rule *r = &rules[k++];
 				struct m_entity *peer = dir == M_INGRESS ? &r->src : &r->dst;
-				int err;
 
 				rule_init(r, ACTION_ALLOW);
 				r->loc = kr->loc;
@@ -132,21 +182,13 @@ static int convert_k8s_rules(struct model *m, uint32_t ns_idx, const struct k8s_
 						      peer);
 				if (err)
 					return err;
-				if (kr->nports) {
-					const struct k8s_np_port *kp = &kr->ports[q];
-
-					r->has_protocol = true;
-					r->protocol = kp->proto;
-					if (kp->port.present) {
-						struct port_range *pr =
-							arena_alloc(&m->arena, sizeof(*pr));
-
-						if (!pr)
-							return -ENOMEM;
-						k8s_port_to_range(kp, pr);
-						r->dst.ports = pr;
-						r->dst.nports = 1;
-					}
+				if (!ng)
+					continue;
+				r->has_protocol = true;
+				r->protocol = groups[q].proto;
+				if (!groups[q].all_ports) {
+					r->dst.ports = groups[q].ports;
+					r->dst.nports = groups[q].nports;
 				}
 			}
 		}
@@ -211,7 +253,12 @@ static int calico_entity(struct model *m, uint32_t ns_idx, const struct entity_r
 	e->nports = er->nports;
 	e->not_ports = er->not_ports;
 	e->nnot_ports = er->nnot_ports;
-	if (er->selector || er->namespace_selector || er->has_service_accounts) {
+	/* In a namespaced policy any selector field, notSelector included, limits the rule to
+	 * the policy's namespace unless namespaceSelector says otherwise (Calico's rule
+	 * conversion adds a positive namespace selector), so there a notSelector does not
+	 * match other namespaces or unknown addresses.  In a global policy it does. */
+	if (er->selector || er->namespace_selector || er->has_service_accounts ||
+	    (er->not_selector && ns_idx != MODEL_NONE)) {
 		struct m_addrset proto;
 
 		memset(&proto, 0, sizeof(proto));
@@ -243,8 +290,7 @@ static int calico_entity(struct model *m, uint32_t ns_idx, const struct entity_r
 	if (er->not_selector) {
 		struct m_addrset proto;
 
-		/* notSelector is not scoped to the namespace: it excludes whatever matches,
-		 * anywhere, and so matches every unknown address. */
+		/* The excluded set itself is not scoped: it holds whatever matches, anywhere. */
 		memset(&proto, 0, sizeof(proto));
 		proto.scope_ns = MODEL_NONE;
 		proto.ns_sel = MODEL_NONE;

@@ -11,9 +11,9 @@ struct diag_list;
  * the model's policy form, as Calico does:
  *
  * Kubernetes: tier "default", order 1000, name "<ns>/knp.default.<name>", selects pods of
- * its namespace matching podSelector.  Each rule becomes one Allow rule per (peer, port)
- * pair, peers outer and ports inner; no peers means any address, no ports any port and
- * protocol.  A podSelector peer matches pods of the policy's namespace, a namespaceSelector
+ * its namespace matching podSelector.  Each rule's ports are grouped by protocol (SCTP,
+ * TCP, UDP order) and the rule becomes one Allow rule per (protocol group, peer), groups
+ * outer and peers inner; no peers means any address, no ports any port and protocol.  A podSelector peer matches pods of the policy's namespace, a namespaceSelector
  * peer pods of matching namespaces, both in one peer must hold together; ipBlock becomes
  * nets and notNets (except), which match any address, pod IPs included.  Named ports are
  * kept by name and resolved on the destination endpoint at match time.

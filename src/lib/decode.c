@@ -90,6 +90,17 @@ size_t dec_push_index(struct dctx *d, size_t i)
 	return mark;
 }
 
+/* Returns the mark to hand back to dec_pop(). */
+size_t dec_push_raw(struct dctx *d, const char *text)
+{
+	size_t mark = d->path.len;
+
+	if (d->path.len)
+		strbuf_putc(&d->path, '.');
+	strbuf_puts(&d->path, text);
+	return mark;
+}
+
 /* Truncates the path back to mark. */
 void dec_pop(struct dctx *d, size_t mark)
 {
@@ -100,8 +111,8 @@ void dec_pop(struct dctx *d, size_t mark)
 		d->path.s[mark] = '\0';
 }
 
-static void dec_vreport(struct dctx *d, enum diag_severity sev, int line, const char *fmt,
-			va_list ap)
+__attribute__((format(printf, 4, 0))) static void
+dec_vreport(struct dctx *d, enum diag_severity sev, int line, const char *fmt, va_list ap)
 {
 	const char *p = path_str(d);
 	char *msg = NULL;
@@ -188,6 +199,10 @@ const char *dec_quote(struct dctx *d, const char *s)
 		} else if (c == '\t') {
 			buf[o++] = '\\';
 			buf[o++] = 't';
+		} else if (c == 0xc2 && i + 1 < cut && (unsigned char)s[i + 1] == 0xa0) {
+			/* U+00A0 looks like a space but is not one: show it. */
+			o += (size_t)sprintf(buf + o, "\\u00a0");
+			i++;
 		} else if (c < 0x20 || c == 0x7f) {
 			o += (size_t)sprintf(buf + o, "\\x%02x", c);
 		} else {

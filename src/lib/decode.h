@@ -58,7 +58,7 @@ struct dctx {
 	size_t errors;		 /* errors reported since the last dec_begin_object() */
 	bool oom;		 /* an allocation failed; the object is dropped */
 	/* Ring of buffers for dec_quote(), so one message can quote several values. */
-	char qbuf[DEC_QUOTE_BUFS][DEC_QUOTE_MAX * 4 + 16];
+	char qbuf[DEC_QUOTE_BUFS][DEC_QUOTE_MAX * 4 + 48];
 	unsigned qi;
 };
 
@@ -71,6 +71,8 @@ void dec_begin_object(struct dctx *d, const char *obj);
 /* Path components.  Each push returns a mark; dec_pop() returns to it. */
 size_t dec_push_key(struct dctx *d, const char *key);
 size_t dec_push_index(struct dctx *d, size_t i);
+/* Appends text as it is (a prefix such as "items[3]" for objects inside a List). */
+size_t dec_push_raw(struct dctx *d, const char *text);
 void dec_pop(struct dctx *d, size_t mark);
 
 /*
@@ -86,7 +88,8 @@ void dec_error_line(struct dctx *d, int line, const char *fmt, ...)
 void dec_warn_line(struct dctx *d, int line, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 
-/* s in double quotes with control characters escaped, cut to DEC_QUOTE_MAX bytes with "...".
+/* s in double quotes with control characters and U+00A0 escaped, cut to DEC_QUOTE_MAX bytes
+ * with "... (N bytes)".
  * The result lives in one of the context's DEC_QUOTE_BUFS buffers. */
 const char *dec_quote(struct dctx *d, const char *s);
 /* Copies s into the arena (marks the context oom on failure). */

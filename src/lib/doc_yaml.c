@@ -360,16 +360,6 @@ static int set_tag(struct doc_builder *b, struct doc_node *n, const yaml_char_t 
 	return n->tag ? 0 : -ENOMEM;
 }
 
-static bool is_key_position(const struct doc_builder *b)
-{
-	const struct doc_frame *f;
-
-	if (!b->depth)
-		return false;
-	f = &b->frames[b->depth - 1];
-	return f->node->type == DOC_MAP && !f->have_key;
-}
-
 static int push_item(struct doc_frame *f, struct doc_node *n)
 {
 	if (f->n == f->items_cap) {
@@ -427,7 +417,10 @@ static int attach(struct doc_builder *b, struct doc_node *n, size_t size)
 			diag_error(b->diags, b->file, n->line, "merge keys (<<) are not supported");
 			f->drop = true;
 		} else if (n->type == DOC_NULL) {
-			/* An alias of a null used as a key (a fresh copy): keys are scalars. */
+			/*
+			 * Keys are scalars: "null: x" has the key "null".  n is this key's own
+			 * node (a new scalar or the copy an alias makes), so retyping is safe.
+			 */
 			n->type = DOC_SCALAR;
 		}
 		return 0;
@@ -455,8 +448,8 @@ static int on_scalar(struct doc_builder *b, const yaml_event_t *ev)
 	struct doc_node *n;
 	int err;
 
-	if (plain && (!tag || !strcmp(tag, TAG_NULL)) && null_text(text, len) &&
-	    !is_key_position(b))
+	/* A null in key position becomes a scalar again in attach(). */
+	if (plain && (!tag || !strcmp(tag, TAG_NULL)) && null_text(text, len))
 		type = DOC_NULL;
 	err = count_nodes(b, 1, &ev->start_mark, false);
 	if (err)

@@ -269,6 +269,12 @@ void eval_direction(const struct model *m, const struct eval_flow *f, enum m_dir
 	v->tier = v->policy = v->profile = MODEL_NONE;
 	v->rule = -1;
 	v->ep = ep;
+	if (ep != MODEL_NONE && f->src.ep == f->dst.ep) {
+		/* A pod connecting to its own address is routed inside its own network
+		 * namespace: the packet never reaches the node, so no policy applies. */
+		decide(v, true, EVAL_LOOPBACK, MODEL_NONE, MODEL_NONE, -1, ACTION_ALLOW);
+		return;
+	}
 	if (ep == MODEL_NONE || m->eps[ep].kind != M_EP_WORKLOAD) {
 		decide(v, true, EVAL_UNMANAGED, MODEL_NONE, MODEL_NONE, -1, ACTION_ALLOW);
 		return;
@@ -343,6 +349,8 @@ int eval_decided(const struct model *m, const struct eval_verdict *v, char *buf,
 		return snprintf(buf, size, "profile|%s|Allow|-1", model_endpoint_profile(m, v->ep));
 	case EVAL_NO_PROFILE:
 		return snprintf(buf, size, "profile|-|Deny|-1");
+	case EVAL_LOOPBACK:
+		return snprintf(buf, size, "loopback|-|Allow|-1");
 	case EVAL_UNMANAGED:
 	default:
 		return snprintf(buf, size, "unmanaged|-|Allow|-1");

@@ -40,6 +40,7 @@ enum eval_reason {
 	EVAL_PROFILE,	  /* no tier decided; a profile (kns.<ns>) allowed or denied */
 	EVAL_NO_PROFILE,  /* no tier decided and no profile allowed: denied */
 	EVAL_UNMANAGED,	  /* not a workload known to the model: no policy */
+	EVAL_LOOPBACK,	  /* an endpoint talking to itself: never leaves it, no policy */
 };
 
 enum eval_step_kind {
@@ -90,7 +91,8 @@ bool eval_flow(const struct model *m, const struct eval_flow *f, bool trace,
 /*
  * The "decided" string of the CLI contract:
  *   "<tier>|<policy>|<Action>|<rule>", "<tier>|end-of-tier|Deny|-1",
- *   "profile|<profile>|Allow|-1", "profile|-|Deny|-1", "unmanaged|-|Allow|-1".
+ *   "profile|<profile>|Allow|-1", "profile|-|Deny|-1", "unmanaged|-|Allow|-1",
+ *   "loopback|-|Allow|-1".
  * Returns the length snprintf would.
  */
 int eval_decided(const struct model *m, const struct eval_verdict *v, char *buf, size_t size);

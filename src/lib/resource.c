@@ -417,10 +417,15 @@ static void object_prefix(const struct doc_node *root, enum res_kind k, char *bu
 	}
 	if (ns && ns->type == DOC_SCALAR)
 		nsname = ns->str;
+	/* Names are at most 253 characters when valid; a longer one is cut here and its
+	 * error says how long it was. */
 	if (res_kind_namespaced(k))
-		snprintf(buf, size, "%s %.100s/%.200s", res_kind_name(k), nsname, name->str);
+		snprintf(buf, size, "%s %.64s%s/%.100s%s", res_kind_name(k), nsname,
+			 strlen(nsname) > 64 ? "..." : "", name->str,
+			 strlen(name->str) > 100 ? "..." : "");
 	else
-		snprintf(buf, size, "%s %.200s", res_kind_name(k), name->str);
+		snprintf(buf, size, "%s %.100s%s", res_kind_name(k), name->str,
+			 strlen(name->str) > 100 ? "..." : "");
 }
 
 static void decode_root(struct loader *L, const struct doc_node *root, const char *where,
@@ -435,7 +440,7 @@ static void decode_root(struct loader *L, const struct doc_node *root, const cha
 
 	dec_begin_object(d, NULL);
 	if (where)
-		dec_push_key(d, where);
+		dec_push_raw(d, where);
 	if (root->type != DOC_MAP) {
 		dec_error(d, root, "expected an object (a map with apiVersion and kind), found %s",
 			  doc_type_name(root));

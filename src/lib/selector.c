@@ -8,8 +8,8 @@
  * - Keywords.  "has", "all" and "global" are functions only when "(" follows them; "in",
  *   "not", "contains", "starts", "ends" and "with" are operators only right after a key.
  *   Anywhere else a word is a label key, so "in == 'x'" and "has(not)" are valid and name
- *   labels called "in" and "not".  Calico's tokenizer reserves some of these words; nothing
- *   Calico accepts is rejected here.
+ *   labels called "in" and "not".  In operator position they are keywords, as in Calico;
+ *   they must stand alone there ("a notin {}" is an error, "a in{}" is not).
  * - Keys are runs of [A-Za-z0-9_./-] that begin with a letter, a digit or "_" (a superset of
  *   Kubernetes label keys, as Calico accepts).
  * - The tree is kept as parsed except that && inside && and || inside || are flattened into
@@ -345,7 +345,8 @@ static int parse_set(struct parser *p, int node)
 	if (advance(p))
 		return -1;
 	/* This set is the last one added, so it may shrink in place. */
-	qsort(p->strs + first, p->nstrs - first, sizeof(*p->strs), pstr_cmp);
+	if (p->nstrs > first)
+		qsort(p->strs + first, p->nstrs - first, sizeof(*p->strs), pstr_cmp);
 	for (size_t i = first; i < p->nstrs; i++)
 		if (k == 0 || pstr_cmp(&p->strs[first + k - 1], &p->strs[i]))
 			p->strs[first + k++] = p->strs[i];
@@ -736,6 +737,28 @@ void selector_free(struct selector *s)
 
 /* ---- matcher ------------------------------------------------------------------------- */
 
+/*
+ * labels_get(), inlined: the matcher spends most of its time here, and the call into
+ * label.c costs as much as one of the three or four strcmp() calls of a typical lookup.
+ */
+static inline const char *lookup(const struct labels *l, const char *key)
+{
+	size_t lo = 0, hi = l->n;
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		int c = strcmp(key, l->v[mid].key);
+
+		if (c == 0)
+			return l->v[mid].value;
+		if (c < 0)
+			hi = mid;
+		else
+			lo = mid + 1;
+	}
+	return NULL;
+}
+
 static bool in_set(const struct sel_node *nd, const char *v)
 {
 	size_t lo = 0, hi = nd->n;
@@ -764,7 +787,7 @@ static bool match_node(const struct sel_node *nd, const struct labels *l)
 	case SEL_ALL:
 		return true;
 	case SEL_GLOBAL:
-		return labels_get(l, NAMESPACE_LABEL) == NULL;
+		return lookup(l, NAMESPACE_LABEL) == NULL;
 	case SEL_NOT:
 		return !match_node(nd + 1, l);
 	case SEL_AND:
@@ -782,7 +805,7 @@ static bool match_node(const struct sel_node *nd, const struct labels *l)
 	default:
 		break;
 	}
-	v = labels_get(l, nd->key);
+	v = lookup(l, nd->key);
 	switch ((enum sel_op)nd->op) {
 	case SEL_HAS:
 		return v != NULL;

@@ -8,6 +8,7 @@
 /* Tokens longer than this are shortened in error messages. */
 #define DESCRIBE_MAX 32
 
+/* Pure; no state. */
 bool sel_is_key_char(unsigned char c)
 {
 	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
@@ -27,6 +28,7 @@ static size_t tok(struct sel_token *t, enum sel_tok kind, size_t start, size_t l
 	return start + len;
 }
 
+/* Borrows text; *t is the caller's and holds offsets into text, not pointers. */
 size_t sel_lex(const char *text, size_t len, size_t pos, struct sel_token *t)
 {
 	const char *q;
@@ -94,6 +96,7 @@ static void put_cut(struct strbuf *b, const char *s, size_t n)
 	strbuf_puts(b, "...");
 }
 
+/* Borrows text and t; appends to the caller's b. */
 void sel_token_describe(struct strbuf *b, const char *text, const struct sel_token *t)
 {
 	switch (t->kind) {
@@ -117,6 +120,7 @@ void sel_token_describe(struct strbuf *b, const char *text, const struct sel_tok
 	}
 }
 
+/* Borrows text and t; appends to the caller's b. */
 void sel_token_error(struct strbuf *b, const char *text, const struct sel_token *t)
 {
 	unsigned char c = (unsigned char)text[t->start];

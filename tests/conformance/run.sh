@@ -15,7 +15,7 @@ cd "$(dirname "$0")/../.." || exit 2
 PALISADE=${PALISADE:-build/palisade}
 TMP=$(mktemp -d) || exit 2
 trap 'rm -rf "$TMP"' EXIT
-MAX_DETAIL=40 # cells or queries listed per failing scenario
+MAX_DETAIL=20 # cells or queries listed per failing scenario
 
 TIMEOUT=()
 command -v timeout >/dev/null 2>&1 && TIMEOUT=(timeout 120)
@@ -58,6 +58,11 @@ check_matrix() {
 		echo "palisade matrix exited with status $rc:"
 		echo "  $PALISADE matrix -f $dir/cluster.yaml -f $scen --ports $ports --protos $protos"
 		head -n 30 "$TMP/err"
+		return 1
+	fi
+	if ! grep -q '[^[:space:]]' "$TMP/out"; then
+		echo "palisade matrix printed nothing (exit status 0)"
+		head -n 10 "$TMP/err"
 		return 1
 	fi
 	normalise "$exp" >"$TMP/exp.n"

@@ -428,6 +428,21 @@ static void test_bom_and_crlf(void **state)
 	expect_clean(p);
 	expect_tree(p->docs[0], true, "{a@1:1: 1@1:4, b@2:1: {c@3:3: 2@3:6}@3:3}@1:1");
 	done(p);
+
+	/* The first pass counts lines as libyaml does: CR LF, CR, LF and NEL each end one. */
+	p = parse("a: 1\r\nb: 2\rc:\n\xc2\xa0"
+		  "d: 3\xc2\x85"
+		  "e: x\xc2\xa0\n");
+	assert_int_equal(p->rc, -EINVAL);
+	assert_int_equal(p->d.n, 2);
+	assert_string_equal(diag_at(p, 0), "t.yaml:5: U+00A0 (no-break space) inside a value at "
+					   "column 5; replace it with a space");
+	assert_string_equal(diag_at(p, 1), "t.yaml:4: warning: indentation uses U+00A0 (no-break "
+					   "space) on 1 line; read as spaces");
+	expect_tree(
+		p->docs[0], true,
+		"{a@1:1: 1@1:4, b@2:1: 2@2:4, c@3:1: {d@4:2: 3@4:5}@4:2, e@5:1: x\xc2\xa0@5:4}@1:1");
+	done(p);
 }
 
 /* ---- U+00A0 ---- */
@@ -756,6 +771,13 @@ static void test_encoding_errors(void **state)
 	expect_one(p, -EINVAL,
 		   "t.yaml:1: YAML syntax error: control characters are not allowed (character "
 		   "U+0000 at column 5)");
+	done(p);
+
+	/* A document closed by "..." before the bad line is complete: kept. */
+	p = parse("a: 1\n...\nb: \xff\n");
+	assert_int_equal(p->rc, -EINVAL);
+	assert_int_equal(p->d.n, 1);
+	assert_int_equal(p->n, 1);
 	done(p);
 
 	/* An implicitly ended document right before the bad line may be cut short: dropped. */

@@ -20,13 +20,13 @@ static const char cluster[] =
 	"apiVersion: v1\nkind: Namespace\nmetadata:\n  name: x\n  labels: {ns: x}\n---\n"
 	"apiVersion: v1\nkind: Namespace\nmetadata:\n  name: y\n  labels: {ns: y}\n---\n"
 	"apiVersion: v1\nkind: Pod\nmetadata: {name: a, namespace: x, labels: {pod: a, app: web}}\n"
-	"spec:\n  containers:\n  - name: c\n    ports:\n    - {name: http, containerPort: 80}\n"
+	"spec:\n  containers:\n  - name: c\n    image: nginx\n    ports:\n    - {name: http, containerPort: 80}\n"
 	"status: {podIP: 10.0.0.1}\n---\n"
 	"apiVersion: v1\nkind: Pod\nmetadata: {name: b, namespace: x, labels: {pod: b, app: db}}\n"
-	"spec:\n  containers:\n  - name: c\n    ports:\n    - {name: http, containerPort: 81}\n"
+	"spec:\n  containers:\n  - name: c\n    image: nginx\n    ports:\n    - {name: http, containerPort: 81}\n"
 	"status: {podIP: 10.0.0.2}\n---\n"
 	"apiVersion: v1\nkind: Pod\nmetadata: {name: a, namespace: y, labels: {pod: a}}\n"
-	"spec:\n  containers:\n  - name: c\nstatus: {podIP: 10.0.1.1}\n---\n"
+	"spec:\n  containers:\n  - name: c\n    image: nginx\nstatus: {podIP: 10.0.1.1}\n---\n"
 	"apiVersion: palisade.dev/v1alpha1\nkind: Lab\nmetadata: {name: lab}\n"
 	"spec:\n  externalHosts:\n  - {name: client, ip: 203.0.113.10}\n"
 	"  - {name: attacker, ip: 198.51.100.66}\n---\n";
@@ -175,17 +175,26 @@ static void test_netset_and_not_selector(void **state)
 		   "metadata: {name: default.blockthreats}\nspec:\n  tier: default\n"
 		   "  selector: all()\n  types: [Ingress]\n  ingress:\n  - action: Deny\n"
 		   "    source:\n      selector: security-action == 'block'\n---\n"
+		   "apiVersion: projectcalico.org/v3\nkind: GlobalNetworkPolicy\n"
+		   "metadata: {name: not-web}\nspec:\n  order: 1\n"
+		   "  selector: projectcalico.org/namespace == 'y'\n  ingress:\n  - action: Allow\n"
+		   "    source: {notSelector: app == 'web'}\n---\n"
 		   "apiVersion: projectcalico.org/v3\nkind: NetworkPolicy\n"
-		   "metadata: {name: not-web, namespace: y}\nspec:\n  order: 1\n"
-		   "  selector: all()\n  ingress:\n  - action: Allow\n"
+		   "metadata: {name: ns-not-web, namespace: x}\nspec:\n  order: 1\n"
+		   "  selector: app == 'db'\n  ingress:\n  - action: Allow\n"
 		   "    source: {notSelector: app == 'web'}\n");
 	check(&w, "attacker", "x/a", "TCP", 80, false, NULL, "default|default.blockthreats|Deny|0");
 	/* Calico semantics: everything else also falls to the end of tier default. */
 	check(&w, "client", "x/a", "TCP", 80, false, NULL, "default|end-of-tier|Deny|-1");
-	/* y/not-web (order 1) runs first: notSelector matches the unknown client address... */
-	check(&w, "client", "y/a", "TCP", 80, true, NULL, "default|y/not-web|Allow|0");
+	/* not-web (global, order 1) runs first: notSelector matches the unknown client... */
+	check(&w, "client", "y/a", "TCP", 80, true, NULL, "default|not-web|Allow|0");
 	/* ...but not x/a (app == web). */
 	check(&w, "x/a", "y/a", "TCP", 80, false, NULL, "default|end-of-tier|Deny|-1");
+	/* In a namespaced policy the notSelector rule is limited to its namespace: x/b's own
+	 * namespace peers that are not web match, the external client does not. */
+	check(&w, "y/a", "x/b", "TCP", 80, false, NULL, "default|end-of-tier|Deny|-1");
+	check(&w, "client", "x/b", "TCP", 80, false, NULL, "default|end-of-tier|Deny|-1");
+	check(&w, "x/b", "x/b", "TCP", 80, true, "loopback|-|Allow|-1", "loopback|-|Allow|-1");
 	world_free(&w);
 }
 
@@ -224,7 +233,7 @@ static void test_incremental_equals_rebuild(void **state)
 		"  ingress:\n  - from:\n    - podSelector: {matchLabels: {app: db}}\n---\n"
 		"apiVersion: projectcalico.org/v3\nkind: GlobalNetworkPolicy\n"
 		"metadata: {name: cache}\nspec:\n  selector: app == 'cache'\n"
-		"  ingress:\n  - action: Allow\n    source: {selector: app in {'web', 'db'}}\n";
+		"  ingress:\n  - action: Allow\n    source:\n      selector: app in {'web', 'db'}\n";
 
 	world_load(&w, policies);
 	for (int round = 0; round < 20; round++) {
