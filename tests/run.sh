@@ -47,6 +47,7 @@ run_unit() {
 		grep -E '^(not )?ok [0-9]+' "$out" | while read -r line; do
 			case "$line" in
 			"not ok"*) record FAIL "$name/${line#*- }" ;;
+			*"# SKIP"*) record SKIP "$name/${line#*- }" ;;
 			ok*) record PASS "$name/${line#*- }" ;;
 			esac
 		done

@@ -102,7 +102,7 @@ json_t *verdict_json(const struct model *m, const struct eval_verdict *v, int wi
 static void rule_where(const struct m_rule *r, char *buf, size_t size)
 {
 	if (r->loc.file)
-		snprintf(buf, size, " (%s:%d)", r->loc.file, r->loc.line);
+		snprintf(buf, size, ", %s:%d", r->loc.file, r->loc.line);
 	else
 		buf[0] = '\0';
 }
@@ -146,7 +146,7 @@ void verdict_explain(FILE *f, const struct model *m, const struct eval_flow *flo
 		const struct m_rule *r = &p->rules[dir][v->rule];
 
 		rule_where(r, where, sizeof(where));
-		fprintf(f, "    %s rule %d of %s %s (tier %s)%s %s traffic from %s.\n", dname, v->rule,
+		fprintf(f, "    %s rule %d of %s %s (tier %s%s) %s traffic from %s.\n", dname, v->rule,
 			p->kind, p->name, m->tiers[v->tier].name, where,
 			v->allowed ? "allows" : "denies", peer_name);
 		break;
@@ -168,8 +168,11 @@ void verdict_explain(FILE *f, const struct model *m, const struct eval_flow *flo
 		fprintf(f, "    and no rule in them allows %s %s port %u, so the end of tier %s drops it.\n",
 			peer_name, proto_name(flow->proto) ? proto_name(flow->proto) : "protocol",
 			flow->dport, m->tiers[v->tier].name);
-		fprintf(f, "    To allow it, add a rule to one of these %zu %s that matches %s.\n", nsel,
-			nsel == 1 ? "policy" : "policies", peer_name);
+		if (nsel == 1)
+			fprintf(f, "    To allow it, add a rule to that policy that matches %s.\n", peer_name);
+		else
+			fprintf(f, "    To allow it, add a rule that matches %s to one of these %zu policies.\n",
+				peer_name, nsel);
 		break;
 	}
 	}
