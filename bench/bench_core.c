@@ -48,7 +48,7 @@ static void gen(struct strbuf *b, int nns, int pods_per_ns, int nk8s, int ncal, 
 			strbuf_printf(b, "apiVersion: v1\nkind: Pod\nmetadata:\n  name: pod-%d\n"
 					 "  namespace: ns-%03d\n  labels:\n    app: app-%d\n"
 					 "    tier: %s\n    version: v%d\n"
-					 "    pod-template-hash: h%d\nspec:\n  containers:\n  - name: c\n"
+					 "    pod-template-hash: h%d\nspec:\n  containers:\n  - name: c\n    image: app\n"
 					 "    ports:\n    - name: http\n      containerPort: 8080\n"
 					 "status:\n  podIP: 10.%d.%d.%d\n---\n",
 				      id, n, p % 5, tiers3[p % 3], p % 2, p % 7, 100 + id / 65536,

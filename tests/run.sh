@@ -61,7 +61,9 @@ run_unit() {
 }
 
 run_suite_script() { # each line of the script's output is "PASS name" / "FAIL name" / "SKIP name: why"
-	local script=$1 out="$LOG/$(basename "$(dirname "$script")").suite"
+	local script=$1
+	local out
+	out="$LOG/$(basename "$(dirname "$script")").suite"
 	[ -x "$script" ] || return 0
 	"$script" >"$out" 2>&1
 	grep -E '^(PASS|FAIL|SKIP) ' "$out" | while read -r status rest; do

@@ -5,6 +5,9 @@
  */
 #include "cli/cmd.h"
 
+#include "lib/diag.h"
+#include "lib/lint.h"
+#include "lib/model.h"
 #include "lib/resource.h"
 
 #include <stdio.h>
@@ -47,6 +50,27 @@ static void print_summary(const struct resource_set *s)
 	printf("%s\n", first ? "" : ")");
 }
 
+/* argv is borrowed; everything loaded is freed before returning. */
+/* Valid input can still be surprising: build the model and print the lints' warnings
+ * (docs/semantics.md).  Returns 0, or 1 if the model could not be built. */
+static int lint(const struct resource_set *s)
+{
+	struct diag_list d;
+	struct model *m;
+	int rc = 0;
+
+	diag_list_init(&d);
+	m = model_build(s, &d);
+	if (m)
+		lint_model(m, &d);
+	cli_print_diags(stderr, &d);
+	if (!m || d.errors)
+		rc = 1;
+	model_free(m);
+	diag_list_fini(&d);
+	return rc;
+}
+
 int cmd_validate(int argc, char **argv)
 {
 	struct resource_set s;
@@ -84,8 +108,8 @@ int cmd_validate(int argc, char **argv)
 			/* "-f a.yaml b.yaml": more paths after -f. */
 			paths[npaths++] = argv[i];
 		} else {
-			fprintf(stderr, "palisade validate: unexpected argument %s (paths follow -f)\n",
-				a);
+			fprintf(stderr,
+				"palisade validate: unexpected argument %s (paths follow -f)\n", a);
 			goto usage;
 		}
 	}
@@ -95,6 +119,8 @@ int cmd_validate(int argc, char **argv)
 	}
 	resource_set_init(&s);
 	rc = cli_load(&s, paths, npaths);
+	if (rc == 0)
+		rc = lint(&s);
 	if (rc == 0)
 		print_summary(&s);
 	resource_set_fini(&s);

@@ -146,9 +146,9 @@ void verdict_explain(FILE *f, const struct model *m, const struct eval_flow *flo
 		const struct m_rule *r = &p->rules[dir][v->rule];
 
 		rule_where(r, where, sizeof(where));
-		fprintf(f, "    %s rule %d of %s %s (tier %s%s) %s traffic from %s.\n", dname, v->rule,
+		fprintf(f, "    %s rule %d of %s %s (tier %s%s) %s traffic %s %s.\n", dname, v->rule,
 			p->kind, p->name, m->tiers[v->tier].name, where,
-			v->allowed ? "allows" : "denies", peer_name);
+			v->allowed ? "allows" : "denies", dir == M_INGRESS ? "from" : "to", peer_name);
 		break;
 	}
 	case EVAL_END_OF_TIER: {
@@ -165,9 +165,10 @@ void verdict_explain(FILE *f, const struct model *m, const struct eval_flow *flo
 			fprintf(f, "      %s %s%s%s%s\n", p->kind, p->name, p->res ? " (" : "",
 				p->res ? p->res->loc.file : "", p->res ? ")" : "");
 		}
-		fprintf(f, "    and no rule in them allows %s %s port %u, so the end of tier %s drops it.\n",
-			peer_name, proto_name(flow->proto) ? proto_name(flow->proto) : "protocol",
-			flow->dport, m->tiers[v->tier].name);
+		fprintf(f, "    and no rule in them allows traffic %s %s on %s port %u, so the end of tier %s drops it.\n",
+			dir == M_INGRESS ? "from" : "to", peer_name,
+			proto_name(flow->proto) ? proto_name(flow->proto) : "protocol", flow->dport,
+			m->tiers[v->tier].name);
 		if (nsel == 1)
 			fprintf(f, "    To allow it, add a rule to that policy that matches %s.\n", peer_name);
 		else

@@ -507,8 +507,8 @@ int dec_str(struct dctx *d, const struct doc_node *map, const char *key, const c
 }
 
 /* Borrows map. */
-int dec_int(struct dctx *d, const struct doc_node *map, const char *key, long long lo,
-	    long long hi, long long *out)
+int dec_int(struct dctx *d, const struct doc_node *map, const char *key, long long lo, long long hi,
+	    long long *out)
 {
 	const struct doc_node *v = dec_get(map, key);
 	size_t mark;
@@ -553,8 +553,8 @@ int dec_bool(struct dctx *d, const struct doc_node *map, const char *key, bool *
 }
 
 /* Borrows map and values. */
-int dec_enum(struct dctx *d, const struct doc_node *map, const char *key,
-	     const char *const *values, int *out)
+int dec_enum(struct dctx *d, const struct doc_node *map, const char *key, const char *const *values,
+	     int *out)
 {
 	const struct doc_node *v = dec_get(map, key);
 	size_t mark;
@@ -568,8 +568,8 @@ int dec_enum(struct dctx *d, const struct doc_node *map, const char *key,
 	return rc;
 }
 
-static const struct doc_node *dec_typed(struct dctx *d, const struct doc_node *map,
-					const char *key, enum doc_type t)
+static const struct doc_node *dec_typed(struct dctx *d, const struct doc_node *map, const char *key,
+					enum doc_type t)
 {
 	const struct doc_node *v = dec_get(map, key);
 	size_t mark;
@@ -596,8 +596,8 @@ const struct doc_node *dec_seq(struct dctx *d, const struct doc_node *map, const
 }
 
 /* *out is an arena array of arena strings. */
-int dec_str_list(struct dctx *d, const struct doc_node *map, const char *key,
-		 const char ***out, size_t *n)
+int dec_str_list(struct dctx *d, const struct doc_node *map, const char *key, const char ***out,
+		 size_t *n)
 {
 	const struct doc_node *v = dec_get(map, key);
 	const char **a;
@@ -679,12 +679,14 @@ int dec_labels(struct dctx *d, const struct doc_node *map, const char *key,
 			rc = DEC_BAD;
 		} else if (vn->type == DOC_NULL) {
 			/* An empty label value is written `k: ""`; a bare `k:` is null. */
-			dec_error(d, vn, "expected a string, found null (write \"\" for an empty value)");
+			dec_error(d, vn,
+				  "expected a string, found null (write \"\" for an empty value)");
 			rc = DEC_BAD;
 		} else if (dec_node_str(d, vn, &val) != DEC_OK) {
 			rc = DEC_BAD;
 		} else if (kind == DEC_LABELS && (why = dec_label_value_err(val))) {
-			dec_error(d, vn, "%s is not a valid label value: %s", dec_quote(d, val), why);
+			dec_error(d, vn, "%s is not a valid label value: %s", dec_quote(d, val),
+				  why);
 			rc = DEC_BAD;
 		}
 		dec_pop(d, m2);
@@ -757,7 +759,8 @@ static int dec_label_requirement(struct dctx *d, const struct doc_node *n,
 	if ((op == LSEL_IN || op == LSEL_NOT_IN) && r->nvalues == 0) {
 		size_t mark = dec_push_key(d, "values");
 
-		dec_error(d, vals ? vals : n, "must be specified when operator is %s", lsel_ops[op]);
+		dec_error(d, vals ? vals : n, "must be specified when operator is %s",
+			  lsel_ops[op]);
 		dec_pop(d, mark);
 	} else if ((op == LSEL_EXISTS || op == LSEL_DOES_NOT_EXIST) && vals && vals->n) {
 		size_t mark = dec_push_key(d, "values");
@@ -841,8 +844,8 @@ int dec_cidr(struct dctx *d, const struct doc_node *map, const char *key, struct
 }
 
 /* *out is an arena array. */
-int dec_cidr_list(struct dctx *d, const struct doc_node *map, const char *key,
-		  struct cidr **out, size_t *n)
+int dec_cidr_list(struct dctx *d, const struct doc_node *map, const char *key, struct cidr **out,
+		  size_t *n)
 {
 	const struct doc_node *v = dec_get(map, key);
 	struct cidr *a;
@@ -950,8 +953,8 @@ int dec_k8s_proto(struct dctx *d, const struct doc_node *map, const char *key, u
 	return rc;
 }
 
-static const char *const calico_protos[] = {"TCP", "UDP", "ICMP", "ICMPv6", "SCTP", "UDPLite",
-					    NULL};
+static const char *const calico_protos[] = {"TCP",  "UDP",     "ICMP", "ICMPv6",
+					    "SCTP", "UDPLite", NULL};
 
 /* Borrows map. */
 int dec_calico_proto(struct dctx *d, const struct doc_node *map, const char *key, uint8_t *out)
@@ -981,13 +984,15 @@ int dec_calico_proto(struct dctx *d, const struct doc_node *map, const char *key
 			if (strcasecmp(v->str, calico_protos[i]) == 0)
 				hint = calico_protos[i];
 		if (hint)
-			dec_error(d, v,
-				  "%s is not a protocol: use TCP, UDP, ICMP, ICMPv6, SCTP, UDPLite or a number 1..255 (did you mean \"%s\"?)",
-				  dec_quote(d, v->str), hint);
+			dec_error(
+				d, v,
+				"%s is not a protocol: use TCP, UDP, ICMP, ICMPv6, SCTP, UDPLite or a number 1..255 (did you mean \"%s\"?)",
+				dec_quote(d, v->str), hint);
 		else
-			dec_error(d, v,
-				  "%s is not a protocol: use TCP, UDP, ICMP, ICMPv6, SCTP, UDPLite or a number 1..255",
-				  dec_quote(d, v->str));
+			dec_error(
+				d, v,
+				"%s is not a protocol: use TCP, UDP, ICMP, ICMPv6, SCTP, UDPLite or a number 1..255",
+				dec_quote(d, v->str));
 	}
 	dec_pop(d, mark);
 	return rc;

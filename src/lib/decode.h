@@ -46,7 +46,7 @@ enum {
 };
 
 /* Values quoted in messages are cut to this many bytes (a 1 MB string stays readable). */
-#define DEC_QUOTE_MAX 64
+#define DEC_QUOTE_MAX  64
 #define DEC_QUOTE_BUFS 4
 
 struct dctx {
@@ -122,23 +122,23 @@ void dec_check_keys(struct dctx *d, const struct doc_node *map, const char *cons
 void dec_required(struct dctx *d, const struct doc_node *map, const char *key, int at_line);
 
 int dec_str(struct dctx *d, const struct doc_node *map, const char *key, const char **out);
-int dec_int(struct dctx *d, const struct doc_node *map, const char *key, long long lo,
-	    long long hi, long long *out);
+int dec_int(struct dctx *d, const struct doc_node *map, const char *key, long long lo, long long hi,
+	    long long *out);
 int dec_double(struct dctx *d, const struct doc_node *map, const char *key, double *out);
 int dec_bool(struct dctx *d, const struct doc_node *map, const char *key, bool *out);
-int dec_enum(struct dctx *d, const struct doc_node *map, const char *key,
-	     const char *const *values, int *out);
+int dec_enum(struct dctx *d, const struct doc_node *map, const char *key, const char *const *values,
+	     int *out);
 /* A map or a list value: NULL when absent/null or of the wrong type (then reported). */
 const struct doc_node *dec_map(struct dctx *d, const struct doc_node *map, const char *key);
 const struct doc_node *dec_seq(struct dctx *d, const struct doc_node *map, const char *key);
 /* A list of strings into an arena array. */
-int dec_str_list(struct dctx *d, const struct doc_node *map, const char *key,
-		 const char ***out, size_t *n);
+int dec_str_list(struct dctx *d, const struct doc_node *map, const char *key, const char ***out,
+		 size_t *n);
 
 /*
  * A map of string to string.  DEC_LABELS checks keys as Kubernetes label keys and values
- * as label values; DEC_ANNOTATIONS checks keys only (and the 256 KiB total).  A value that is not a string is
- * an error that says to quote it, as Kubernetes does.
+ * as label values; DEC_ANNOTATIONS checks keys only (and the 256 KiB total).  A value that
+ * is not a string is an error that says to quote it, as Kubernetes does.
  */
 enum dec_labels_kind {
 	DEC_LABELS,
@@ -154,8 +154,8 @@ int dec_label_selector(struct dctx *d, const struct doc_node *map, const char *k
 /* A CIDR or a bare address; host bits set -> warning "<text> has host bits set; read as X". */
 int dec_node_cidr(struct dctx *d, const struct doc_node *n, struct cidr *out);
 int dec_cidr(struct dctx *d, const struct doc_node *map, const char *key, struct cidr *out);
-int dec_cidr_list(struct dctx *d, const struct doc_node *map, const char *key,
-		  struct cidr **out, size_t *n);
+int dec_cidr_list(struct dctx *d, const struct doc_node *map, const char *key, struct cidr **out,
+		  size_t *n);
 int dec_node_ip(struct dctx *d, const struct doc_node *n, struct ipaddr *out);
 int dec_ip(struct dctx *d, const struct doc_node *map, const char *key, struct ipaddr *out);
 
@@ -164,8 +164,7 @@ int dec_selector(struct dctx *d, const struct doc_node *map, const char *key, co
 
 /* A protocol: a Kubernetes one (TCP, UDP, SCTP), or Calico's names and numbers 1..255. */
 int dec_k8s_proto(struct dctx *d, const struct doc_node *map, const char *key, uint8_t *out);
-int dec_calico_proto(struct dctx *d, const struct doc_node *map, const char *key,
-		     uint8_t *out);
+int dec_calico_proto(struct dctx *d, const struct doc_node *map, const char *key, uint8_t *out);
 
 /*
  * A Go duration ("24h", "5m", "1h30m", "300ms") in nanoseconds.  0 or -EINVAL (-ERANGE on

@@ -26,6 +26,10 @@ static int lint_deny_only(const struct model *m, const struct m_policy *p, enum 
 
 	if (!p->applies[dir] || p->nrules[dir] == 0 || t->default_action != ACTION_DENY)
 		return 0;
+	/* Untracked and pre-DNAT policy let unmatched traffic go on to normal policy: no
+	 * end-of-tier drop there. */
+	if (r->u.policy.do_not_track || r->u.policy.pre_dnat)
+		return 0;
 	for (size_t i = 0; i < p->nrules[dir]; i++)
 		if (p->rules[dir][i].action == ACTION_ALLOW || p->rules[dir][i].action == ACTION_PASS)
 			return 0;
@@ -37,7 +41,8 @@ static int lint_deny_only(const struct model *m, const struct m_policy *p, enum 
 	else
 		snprintf(who, sizeof(who), "every endpoint its selector %s matches",
 			 r->u.policy.selector);
-	diag_warn(diags, r->loc.file, r->loc.line,
+	diag_warn(diags, p->rules[dir][0].loc.file ? p->rules[dir][0].loc.file : r->loc.file,
+		  p->rules[dir][0].loc.file ? p->rules[dir][0].loc.line : r->loc.line,
 		  "%s %s: spec.%s: no rule allows or passes (only Deny or Log), and tier \"%s\" ends in Deny: "
 		  "all other %s traffic of %s falls to the end-of-tier drop; to block only what the rules "
 		  "match, move the policy to a tier of its own and end it with a rule \"action: Pass\"",

@@ -13,7 +13,9 @@ struct diag_list;
  * and that has rules for a direction it covers but no Allow or Pass among them.  Every
  * other connection of every endpoint it selects then falls to the end-of-tier drop.  The
  * article's default.blockthreats does exactly that.  Kubernetes policies and Calico
- * policies without rules in that direction are default-deny on purpose and not reported.
+ * policies without rules in that direction are default-deny on purpose and not reported,
+ * and neither are doNotTrack and preDNAT policies (unmatched traffic goes on to normal
+ * policy there).
  */
 int lint_model(const struct model *m, struct diag_list *diags);
 

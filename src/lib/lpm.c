@@ -75,7 +75,7 @@ static inline unsigned popcount64(uint64_t x)
 #ifdef __POPCNT__
 	return (unsigned)__builtin_popcountll(x);
 #else
-	/* Without the instruction, GCC calls a table-driven libgcc helper; this is faster. */
+	/* Without the instruction GCC calls an out-of-line libgcc helper; this inlines. */
 	x = x - ((x >> 1) & 0x5555555555555555ULL);
 	x = (x & 0x3333333333333333ULL) + ((x >> 2) & 0x3333333333333333ULL);
 	x = (x + (x >> 4)) & 0x0f0f0f0f0f0f0f0fULL;
@@ -165,11 +165,20 @@ static inline unsigned pos_len(unsigned pos)
 	return top_bit((uint64_t)pos + 1);
 }
 
-/* The heap positions of the six prefixes on the way to c, one per length. */
+/*
+ * ancestors(c): the heap positions of the six prefixes on the way to the six bits c, one per
+ * length.  A table, because lookups use it at every node.
+ */
+#define ANC(c)                                                                                   \
+	(1ULL | 1ULL << (1 + ((c) >> 5)) | 1ULL << (3 + ((c) >> 4)) | 1ULL << (7 + ((c) >> 3)) | \
+	 1ULL << (15 + ((c) >> 2)) | 1ULL << (31 + ((c) >> 1)))
+#define ANC4(c)	 ANC(c), ANC((c) + 1), ANC((c) + 2), ANC((c) + 3)
+#define ANC16(c) ANC4(c), ANC4((c) + 4), ANC4((c) + 8), ANC4((c) + 12)
+static const uint64_t ancestors_of[64] = {ANC16(0), ANC16(16), ANC16(32), ANC16(48)};
+
 static inline uint64_t ancestors(unsigned c)
 {
-	return 1ULL | 1ULL << (1 + (c >> 5)) | 1ULL << (3 + (c >> 4)) | 1ULL << (7 + (c >> 3)) |
-	       1ULL << (15 + (c >> 2)) | 1ULL << (31 + (c >> 1));
+	return ancestors_of[c];
 }
 
 static inline uint64_t below(unsigned bit)
@@ -185,7 +194,7 @@ static inline struct lpm_node *kid(const struct lpm_node *n, unsigned c)
 /* The value of the prefix at heap position pos, which must be present. */
 static inline void *value_at(const struct lpm_node *n, unsigned pos)
 {
-	if (popcount64(n->pfx) == 1)
+	if ((n->pfx & (n->pfx - 1)) == 0)
 		return n->val.one;
 	return n->val.many[popcount64(n->pfx & below(pos))];
 }
@@ -199,22 +208,23 @@ static inline void **value_ref(struct lpm_node *n, unsigned pos)
 
 static int key_from_addr(const struct ipaddr *a, unsigned len, struct lpm_key *k)
 {
-	uint64_t hi = 0, lo = 0;
+	uint64_t hi, lo;
+	uint32_t v4;
 
 	if (a->family == 4) {
 		if (len > 32)
 			return -EINVAL;
-		for (int i = 0; i < 4; i++)
-			hi = hi << 8 | a->a[i];
-		hi <<= 32;
+		memcpy(&v4, a->a, 4);
+		hi = (uint64_t)__builtin_bswap32(v4) << 32;
+		lo = 0;
 		k->fam = 0;
 	} else if (a->family == 6) {
 		if (len > 128)
 			return -EINVAL;
-		for (int i = 0; i < 8; i++) {
-			hi = hi << 8 | a->a[i];
-			lo = lo << 8 | a->a[8 + i];
-		}
+		memcpy(&hi, a->a, 8);
+		memcpy(&lo, a->a + 8, 8);
+		hi = __builtin_bswap64(hi);
+		lo = __builtin_bswap64(lo);
 		k->fam = 1;
 	} else {
 		return -EINVAL;

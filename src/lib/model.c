@@ -282,6 +282,11 @@ static int add_wep(struct model *m, const struct resource *r, struct diag_list *
 	struct m_endpoint *e;
 	uint32_t idx = (uint32_t)m->neps;
 
+	for (size_t i = 0; i < m->neps; i++)
+		if (m->eps[i].kind == M_EP_WORKLOAD && m->eps[i].ns &&
+		    !strcmp(m->eps[i].ns, r->meta.namespace_) &&
+		    !strcmp(m->eps[i].name, w->pod ? w->pod : r->meta.name))
+			return 0;
 	e = &m->eps[m->neps++];
 	e->kind = M_EP_WORKLOAD;
 	e->res = r;
@@ -475,9 +480,6 @@ struct model *model_build(const struct resource_set *rs, struct diag_list *diags
 		case RES_POD:
 			err = add_pod(m, r, diags);
 			break;
-		case RES_WORKLOAD_ENDPOINT:
-			err = add_wep(m, r, diags);
-			break;
 		case RES_HOST_ENDPOINT:
 			err = add_hep(m, r, diags);
 			break;
@@ -496,6 +498,10 @@ struct model *model_build(const struct resource_set *rs, struct diag_list *diags
 		if (err)
 			goto fail;
 	}
+	/* WorkloadEndpoints after pods: one that describes a pod already loaded is that pod. */
+	for (size_t i = 0; i < rs->n; i++)
+		if (rs->v[i]->kind == RES_WORKLOAD_ENDPOINT && add_wep(m, rs->v[i], diags))
+			goto fail;
 	m->ep_names = calloc(1, sizeof(struct strmap));
 	if (!m->ep_names)
 		goto fail;

@@ -35,47 +35,70 @@ struct kind_info {
 static const struct kind_info kinds[RES_KIND_COUNT] = {
 	[RES_NAMESPACE] = {"Namespace", "Namespace", {"v1"}, false, dec_namespace},
 	[RES_POD] = {"Pod", "Pod", {"v1"}, true, dec_pod},
-	[RES_SERVICE_ACCOUNT] = {"ServiceAccount", "ServiceAccount", {"v1"}, true,
-				 dec_service_account},
+	[RES_SERVICE_ACCOUNT] =
+		{"ServiceAccount", "ServiceAccount", {"v1"}, true, dec_service_account},
 	[RES_SERVICE] = {"Service", "Service", {"v1"}, true, dec_service},
 	[RES_DEPLOYMENT] = {"Deployment", "Deployment", {"apps/v1"}, true, dec_workload},
 	[RES_REPLICA_SET] = {"ReplicaSet", "ReplicaSet", {"apps/v1"}, true, dec_workload},
 	[RES_DAEMON_SET] = {"DaemonSet", "DaemonSet", {"apps/v1"}, true, dec_workload},
 	[RES_STATEFUL_SET] = {"StatefulSet", "StatefulSet", {"apps/v1"}, true, dec_workload},
-	[RES_K8S_NETWORK_POLICY] = {"NetworkPolicy", "k8s.NetworkPolicy",
-				    {"networking.k8s.io/v1", "extensions/v1beta1"}, true,
+	[RES_K8S_NETWORK_POLICY] = {"NetworkPolicy",
+				    "k8s.NetworkPolicy",
+				    {"networking.k8s.io/v1", "extensions/v1beta1"},
+				    true,
 				    dec_k8s_network_policy},
-	[RES_NETWORK_POLICY] = {"NetworkPolicy", "NetworkPolicy", {"projectcalico.org/v3"}, true,
+	[RES_NETWORK_POLICY] = {"NetworkPolicy",
+				"NetworkPolicy",
+				{"projectcalico.org/v3"},
+				true,
 				dec_calico_policy},
-	[RES_GLOBAL_NETWORK_POLICY] = {"GlobalNetworkPolicy", "GlobalNetworkPolicy",
-				       {"projectcalico.org/v3"}, false, dec_calico_policy},
+	[RES_GLOBAL_NETWORK_POLICY] = {"GlobalNetworkPolicy",
+				       "GlobalNetworkPolicy",
+				       {"projectcalico.org/v3"},
+				       false,
+				       dec_calico_policy},
 	[RES_TIER] = {"Tier", "Tier", {"projectcalico.org/v3"}, false, dec_tier},
-	[RES_NETWORK_SET] = {"NetworkSet", "NetworkSet", {"projectcalico.org/v3"}, true,
-			     dec_network_set},
-	[RES_GLOBAL_NETWORK_SET] = {"GlobalNetworkSet", "GlobalNetworkSet",
-				    {"projectcalico.org/v3"}, false, dec_network_set},
-	[RES_GLOBAL_THREAT_FEED] = {"GlobalThreatFeed", "GlobalThreatFeed",
-				    {"projectcalico.org/v3"}, false, dec_threat_feed},
-	[RES_GLOBAL_ALERT] = {"GlobalAlert", "GlobalAlert", {"projectcalico.org/v3"}, false,
-			      dec_global_alert},
-	[RES_HOST_ENDPOINT] = {"HostEndpoint", "HostEndpoint", {"projectcalico.org/v3"}, false,
+	[RES_NETWORK_SET] =
+		{"NetworkSet", "NetworkSet", {"projectcalico.org/v3"}, true, dec_network_set},
+	[RES_GLOBAL_NETWORK_SET] = {"GlobalNetworkSet",
+				    "GlobalNetworkSet",
+				    {"projectcalico.org/v3"},
+				    false,
+				    dec_network_set},
+	[RES_GLOBAL_THREAT_FEED] = {"GlobalThreatFeed",
+				    "GlobalThreatFeed",
+				    {"projectcalico.org/v3"},
+				    false,
+				    dec_threat_feed},
+	[RES_GLOBAL_ALERT] =
+		{"GlobalAlert", "GlobalAlert", {"projectcalico.org/v3"}, false, dec_global_alert},
+	[RES_HOST_ENDPOINT] = {"HostEndpoint",
+			       "HostEndpoint",
+			       {"projectcalico.org/v3"},
+			       false,
 			       dec_host_endpoint},
-	[RES_WORKLOAD_ENDPOINT] = {"WorkloadEndpoint", "WorkloadEndpoint",
-				   {"projectcalico.org/v3"}, true, dec_workload_endpoint},
+	[RES_WORKLOAD_ENDPOINT] = {"WorkloadEndpoint",
+				   "WorkloadEndpoint",
+				   {"projectcalico.org/v3"},
+				   true,
+				   dec_workload_endpoint},
 	[RES_PROFILE] = {"Profile", "Profile", {"projectcalico.org/v3"}, false, dec_profile},
 	[RES_LAB] = {"Lab", "Lab", {"palisade.dev/v1alpha1"}, false, dec_lab},
 };
 
+/* A static string; "?" for a value outside the enum. */
 const char *res_kind_name(enum res_kind k)
 {
 	return (unsigned)k < RES_KIND_COUNT ? kinds[k].name : "?";
 }
 
+/* A static string; "?" for a value outside the enum. */
 const char *res_kind_id(enum res_kind k)
 {
 	return (unsigned)k < RES_KIND_COUNT ? kinds[k].id : "?";
 }
 
+/* From the kind table: the kinds that live in a namespace. */
 bool res_kind_namespaced(enum res_kind k)
 {
 	return (unsigned)k < RES_KIND_COUNT && kinds[k].namespaced;
@@ -83,6 +106,7 @@ bool res_kind_namespaced(enum res_kind k)
 
 /* ---- small shared helpers ------------------------------------------------------------------- */
 
+/* A static string, or NULL for protocols without a name. */
 const char *proto_name(uint8_t proto)
 {
 	switch (proto) {
@@ -133,6 +157,7 @@ int proto_parse(const char *s, uint8_t *out)
 	return 0;
 }
 
+/* A static string. */
 const char *rule_action_name(enum rule_action a)
 {
 	switch (a) {
@@ -162,6 +187,7 @@ const char *resource_ref(const struct resource *r, char *buf, size_t size)
 
 /* ---- the set -------------------------------------------------------------------------------- */
 
+/* s is the caller's; resource_set_fini() releases what loading puts in it. */
 void resource_set_init(struct resource_set *s)
 {
 	memset(s, 0, sizeof(*s));
@@ -196,13 +222,25 @@ static int set_append(struct resource_set *s, struct resource *r)
 const char *const dec_top_keys[] = {"apiVersion", "kind", "metadata", "spec", "status", NULL};
 
 static const char *const meta_keys[] = {
-	"name",		   "namespace",	 "labels",	   "annotations",
-	"uid",		   "resourceVersion", "generation",	   "creationTimestamp",
-	"ownerReferences", "finalizers",	 "generateName",	   "managedFields",
-	"deletionTimestamp", "deletionGracePeriodSeconds", "selfLink", NULL,
+	"name",
+	"namespace",
+	"labels",
+	"annotations",
+	"uid",
+	"resourceVersion",
+	"generation",
+	"creationTimestamp",
+	"ownerReferences",
+	"finalizers",
+	"generateName",
+	"managedFields",
+	"deletionTimestamp",
+	"deletionGracePeriodSeconds",
+	"selfLink",
+	NULL,
 };
 
-static const char *const owner_keys[] = {"apiVersion", "kind", "name", "uid", "controller",
+static const char *const owner_keys[] = {"apiVersion",	       "kind", "name", "uid", "controller",
 					 "blockOwnerDeletion", NULL};
 
 static void dec_owner_refs(struct dctx *d, const struct doc_node *md, struct meta *m)
@@ -296,15 +334,17 @@ void dec_meta(struct dctx *d, const struct doc_node *root, enum res_kind kind, s
 	else if (m->name)
 		check_name(d, md, kind, m->name);
 	if (res_kind_namespaced(kind)) {
-		if (dec_str(d, md, "namespace", &m->namespace_) == DEC_OK &&
+		/* namespace: "" means the default namespace, as kubectl reads it. */
+		if (dec_str(d, md, "namespace", &m->namespace_) == DEC_OK && m->namespace_[0] &&
 		    (why = dec_dns_label_err(m->namespace_))) {
 			size_t m2 = dec_push_key(d, "namespace");
 
-			dec_error(d, dec_get(md, "namespace"), "%s is not a valid namespace name: %s",
+			dec_error(d, dec_get(md, "namespace"),
+				  "%s is not a valid namespace name: %s",
 				  dec_quote(d, m->namespace_), why);
 			dec_pop(d, m2);
 		}
-		if (!m->namespace_)
+		if (!m->namespace_ || !m->namespace_[0])
 			m->namespace_ = "default";
 	} else if (dec_get(md, "namespace")) {
 		size_t m2 = dec_push_key(d, "namespace");
@@ -354,8 +394,7 @@ static const char *const list_keys[] = {"apiVersion", "kind", "metadata", "items
 static void decode_root(struct loader *L, const struct doc_node *root, const char *where,
 			int depth);
 
-static void decode_list(struct loader *L, const struct doc_node *root, const char *where,
-			int depth)
+static void decode_list(struct loader *L, const struct doc_node *root, const char *where, int depth)
 {
 	struct dctx *d = &L->d;
 	const struct doc_node *items;
@@ -415,7 +454,7 @@ static void object_prefix(const struct doc_node *root, enum res_kind k, char *bu
 		snprintf(buf, size, "%s", res_kind_name(k));
 		return;
 	}
-	if (ns && ns->type == DOC_SCALAR)
+	if (ns && ns->type == DOC_SCALAR && ns->str[0])
 		nsname = ns->str;
 	/* Names are at most 253 characters when valid; a longer one is cut here and its
 	 * error says how long it was. */
@@ -428,8 +467,7 @@ static void object_prefix(const struct doc_node *root, enum res_kind k, char *bu
 			 strlen(name->str) > 100 ? "..." : "");
 }
 
-static void decode_root(struct loader *L, const struct doc_node *root, const char *where,
-			int depth)
+static void decode_root(struct loader *L, const struct doc_node *root, const char *where, int depth)
 {
 	struct dctx *d = &L->d;
 	const char *kind = NULL, *api = NULL;
@@ -622,8 +660,7 @@ static int cmp_names(const void *a, const void *b)
 
 #define DIR_DEPTH_MAX 32
 
-static void load_dir(struct resource_set *s, const char *dir, int depth,
-		     struct diag_list *diags)
+static void load_dir(struct resource_set *s, const char *dir, int depth, struct diag_list *diags)
 {
 	size_t n = 0, cap = 0, dlen = strlen(dir);
 	char **names = NULL;

@@ -14,17 +14,14 @@
 #include <limits.h>
 #include <string.h>
 
-static const char *const calico_top_keys[] = {"apiVersion", "kind", "metadata", "spec", NULL};
-
 /* ---- entity rules and rules ----------------------------------------------------------------- */
 
-static const char *const entity_keys[] = {"nets",	     "notNets",	 "selector",
-					  "notSelector",     "namespaceSelector", "ports",
-					  "notPorts",	     "serviceAccounts",	 "services",
-					  NULL};
+static const char *const entity_keys[] = {
+	"nets",	 "notNets",  "selector",	"notSelector", "namespaceSelector",
+	"ports", "notPorts", "serviceAccounts", "services",    NULL};
 static const char *const sa_match_keys[] = {"names", "selector", NULL};
-static const char *const rule_keys[] = {"action", "protocol",	 "notProtocol", "icmp",
-					"notICMP", "ipVersion", "source",	"destination",
+static const char *const rule_keys[] = {"action",  "protocol",	"notProtocol", "icmp",
+					"notICMP", "ipVersion", "source",      "destination",
 					"http",	   "metadata",	NULL};
 static const char *const rule_meta_keys[] = {"annotations", NULL};
 static const char *const icmp_keys[] = {"type", "code", NULL};
@@ -38,8 +35,8 @@ static bool has_global(const char *s)
 	return s && strstr(s, "global()");
 }
 
-static void global_only_in_ns_selector(struct dctx *d, const struct doc_node *map,
-				       const char *key, const char *sel)
+static void global_only_in_ns_selector(struct dctx *d, const struct doc_node *map, const char *key,
+				       const char *sel)
 {
 	size_t mark;
 
@@ -96,7 +93,8 @@ static int dec_port_range(struct dctx *d, const struct doc_node *n, struct port_
 		unsigned hi = to_num(colon + 1, strlen(colon + 1));
 
 		if (lo < 1 || lo > 65535 || hi < 1 || hi > 65535) {
-			dec_error(d, n, "%s is not a valid port range: ports must be between 1 and 65535",
+			dec_error(d, n,
+				  "%s is not a valid port range: ports must be between 1 and 65535",
 				  dec_quote(d, s));
 			return DEC_BAD;
 		}
@@ -172,7 +170,8 @@ static void dec_sa_match(struct dctx *d, const struct doc_node *er, struct entit
 			if (why) {
 				size_t m3 = dec_push_index(d, i);
 
-				dec_error(d, names->items[i], "%s is not a valid service account name: %s",
+				dec_error(d, names->items[i],
+					  "%s is not a valid service account name: %s",
 					  dec_quote(d, e->sa_names[i]), why);
 				dec_pop(d, m3);
 			}
@@ -273,8 +272,10 @@ static void check_nets(struct dctx *d, const struct doc_node *er, const char *ke
 			dec_error(d, list->items[i], "%s is IPv%d but the rule's ipVersion is %d",
 				  buf, fam, ip_version);
 		} else if (!ip_version && *family && fam != *family) {
-			dec_error(d, list->items[i], "%s is IPv%d but the rule already matches IPv%d addresses; one rule cannot mix them",
-				  buf, fam, *family);
+			dec_error(
+				d, list->items[i],
+				"%s is IPv%d but the rule already matches IPv%d addresses; one rule cannot mix them",
+				buf, fam, *family);
 		} else {
 			*family = fam;
 		}
@@ -352,8 +353,8 @@ static void dec_rule(struct dctx *d, const struct doc_node *rn, struct calico_ru
 		dec_pop(d, mark);
 	}
 	/* An unparsable protocol counts as ICMP here, so that it is reported only once. */
-	icmp_proto = proto_bad ||
-		     (r->has_protocol && (r->protocol == PROTO_ICMP || r->protocol == PROTO_ICMPV6));
+	icmp_proto = proto_bad || (r->has_protocol &&
+				   (r->protocol == PROTO_ICMP || r->protocol == PROTO_ICMPV6));
 	dec_icmp(d, rn, "icmp", &r->icmp, icmp_proto);
 	dec_icmp(d, rn, "notICMP", &r->not_icmp, icmp_proto);
 	src = dec_map(d, rn, "source");
@@ -424,9 +425,18 @@ static void dec_rules(struct dctx *d, const struct doc_node *spec, const char *k
 /* ---- policies ------------------------------------------------------------------------------- */
 
 static const char *const policy_spec_keys[] = {
-	"tier",		"order",      "selector",	  "serviceAccountSelector",
-	"types",	"ingress",    "egress",		  "performanceHints",
-	"namespaceSelector", "doNotTrack", "preDNAT", "applyOnForward",
+	"tier",
+	"order",
+	"selector",
+	"serviceAccountSelector",
+	"types",
+	"ingress",
+	"egress",
+	"performanceHints",
+	"namespaceSelector",
+	"doNotTrack",
+	"preDNAT",
+	"applyOnForward",
 	NULL,
 };
 static const char *const policy_types[] = {"Ingress", "Egress", NULL};
@@ -454,8 +464,8 @@ static bool policy_name_ok(const char *name, bool global)
 
 	if (n > 253)
 		return false;
-	if (!global && (strncmp(name, "knp.default.", 12) == 0 ||
-			strncmp(name, "ossg.default.", 13) == 0))
+	if (!global &&
+	    (strncmp(name, "knp.default.", 12) == 0 || strncmp(name, "ossg.default.", 13) == 0))
 		return dec_dns_subdomain_err(strchr(name + 4, '.') + 1) == NULL;
 	if (!dot)
 		return label_n(name, n);
@@ -463,8 +473,7 @@ static bool policy_name_ok(const char *name, bool global)
 	       label_n(dot + 1, strlen(dot + 1));
 }
 
-static void check_policy_name(struct dctx *d, const struct doc_node *root,
-			      const struct resource *r)
+static void check_policy_name(struct dctx *d, const struct doc_node *root, const struct resource *r)
 {
 	const struct doc_node *nn = dec_get(dec_get(root, "metadata"), "name");
 	const char *name = r->meta.name, *tier = r->u.policy.tier;
@@ -475,18 +484,20 @@ static void check_policy_name(struct dctx *d, const struct doc_node *root,
 	m1 = dec_push_key(d, "metadata");
 	m2 = dec_push_key(d, "name");
 	if (!policy_name_ok(name, r->kind == RES_GLOBAL_NETWORK_POLICY)) {
-		dec_error(d, nn,
-			  "%s is not a valid policy name: use lowercase letters, digits and '-', with at most one '.' after the tier name",
-			  dec_quote(d, name));
+		dec_error(
+			d, nn,
+			"%s is not a valid policy name: use lowercase letters, digits and '-', with at most one '.' after the tier name",
+			dec_quote(d, name));
 	} else if (strcmp(tier, "default") != 0) {
 		if (strncmp(name, tier, tl) != 0 || name[tl] != '.')
-			dec_error(d, nn, "a policy in tier \"%s\" must be named \"%s.<name>\"", tier,
-				  tier);
+			dec_error(d, nn, "a policy in tier \"%s\" must be named \"%s.<name>\"",
+				  tier, tier);
 	} else if (strchr(name, '.') && strncmp(name, "default.", 8) != 0 &&
 		   strncmp(name, "knp.default.", 12) != 0 &&
 		   strncmp(name, "ossg.default.", 13) != 0) {
-		dec_error(d, nn,
-			  "a policy in tier \"default\" must be named \"<name>\" or \"default.<name>\"");
+		dec_error(
+			d, nn,
+			"a policy in tier \"default\" must be named \"<name>\" or \"default.<name>\"");
 	}
 	dec_pop(d, m2);
 	dec_pop(d, m1);
@@ -515,7 +526,8 @@ static void dec_types(struct dctx *d, const struct doc_node *spec, struct res_ca
 			bool *flag = t == 0 ? &p->ingress_type : &p->egress_type;
 
 			if (*flag)
-				dec_error(d, types->items[i], "%s is listed twice", policy_types[t]);
+				dec_error(d, types->items[i], "%s is listed twice",
+					  policy_types[t]);
 			*flag = true;
 		}
 		dec_pop(d, m2);
@@ -543,7 +555,8 @@ static void check_gnp_flags(struct dctx *d, const struct doc_node *spec,
 	}
 	if (p->do_not_track && p->pre_dnat) {
 		mark = dec_push_key(d, "preDNAT");
-		dec_error(d, dec_get(spec, "preDNAT"), "preDNAT and doNotTrack cannot both be true");
+		dec_error(d, dec_get(spec, "preDNAT"),
+			  "preDNAT and doNotTrack cannot both be true");
 		dec_pop(d, mark);
 	}
 	if (p->pre_dnat && p->negress) {
@@ -558,7 +571,8 @@ static void check_gnp_flags(struct dctx *d, const struct doc_node *spec,
 	}
 	if ((p->do_not_track || p->pre_dnat) && !p->apply_on_forward) {
 		mark = dec_push_key(d, "applyOnForward");
-		dec_error(d, dec_get(spec, "applyOnForward") ? dec_get(spec, "applyOnForward") : spec,
+		dec_error(d,
+			  dec_get(spec, "applyOnForward") ? dec_get(spec, "applyOnForward") : spec,
 			  "must be true when preDNAT or doNotTrack is true");
 		dec_pop(d, mark);
 	}
@@ -576,7 +590,7 @@ void dec_calico_policy(struct dctx *d, const struct doc_node *root, struct resou
 	p->tier = "default";
 	p->selector = "all()";
 	p->ingress_type = true;
-	dec_check_keys(d, root, calico_top_keys);
+	dec_check_keys(d, root, dec_top_keys);
 	spec = dec_map(d, root, "spec");
 	mark = dec_push_key(d, "spec");
 	if (dec_str(d, spec, "tier", &p->tier) == DEC_OK && (why = dec_dns_label_err(p->tier))) {
@@ -608,7 +622,8 @@ void dec_calico_policy(struct dctx *d, const struct doc_node *root, struct resou
 			if (!dec_get(spec, gnp_only[i]))
 				continue;
 			m2 = dec_push_key(d, gnp_only[i]);
-			dec_error(d, dec_get(spec, gnp_only[i]), "only valid in a GlobalNetworkPolicy");
+			dec_error(d, dec_get(spec, gnp_only[i]),
+				  "only valid in a GlobalNetworkPolicy");
 			dec_pop(d, m2);
 		}
 	}
@@ -636,7 +651,7 @@ void dec_tier(struct dctx *d, const struct doc_node *root, struct resource *r)
 	int a;
 
 	t->default_action = ACTION_DENY;
-	dec_check_keys(d, root, calico_top_keys);
+	dec_check_keys(d, root, dec_top_keys);
 	spec = dec_map(d, root, "spec");
 	if (!spec)
 		return;
@@ -658,13 +673,14 @@ void dec_network_set(struct dctx *d, const struct doc_node *root, struct resourc
 	const struct doc_node *spec, *labels;
 	size_t mark;
 
-	dec_check_keys(d, root, calico_top_keys);
+	dec_check_keys(d, root, dec_top_keys);
 	labels = dec_get(dec_get(root, "metadata"), "labels");
 	if (labels_get(&r->meta.labels, "projectcalico.org/namespace")) {
 		size_t m1 = dec_push_key(d, "metadata"), m2 = dec_push_key(d, "labels");
 
-		dec_error(d, labels,
-			  "\"projectcalico.org/namespace\" is reserved for Calico and cannot be set on a network set");
+		dec_error(
+			d, labels,
+			"\"projectcalico.org/namespace\" is reserved for Calico and cannot be set on a network set");
 		dec_pop(d, m2);
 		dec_pop(d, m1);
 	}
@@ -686,23 +702,34 @@ void dec_network_set(struct dctx *d, const struct doc_node *root, struct resourc
 
 /* ---- endpoints and profiles ------------------------------------------------------------------ */
 
-static const char *const hep_spec_keys[] = {"node",    "interfaceName", "expectedIPs",
+static const char *const hep_spec_keys[] = {"node",	"interfaceName", "expectedIPs",
 					    "profiles", "ports",	 NULL};
 static const char *const ep_port_keys[] = {"name", "port", "protocol", NULL};
-static const char *const wep_port_keys[] = {"name", "port", "protocol", "hostPort", "hostIP",
-					    NULL};
+static const char *const wep_port_keys[] = {"name", "port", "protocol", "hostPort", "hostIP", NULL};
 static const char *const wep_spec_keys[] = {
-	"orchestrator", "workload",    "node",	       "containerID",
-	"pod",		"endpoint",    "serviceAccountName", "ipNetworks",
-	"ipNATs",	"ipv4Gateway", "ipv6Gateway",	     "profiles",
-	"interfaceName", "mac",	       "ports",		     "allowSpoofedSourcePrefixes",
-	"qosControls",	NULL,
+	"orchestrator",
+	"workload",
+	"node",
+	"containerID",
+	"pod",
+	"endpoint",
+	"serviceAccountName",
+	"ipNetworks",
+	"ipNATs",
+	"ipv4Gateway",
+	"ipv6Gateway",
+	"profiles",
+	"interfaceName",
+	"mac",
+	"ports",
+	"allowSpoofedSourcePrefixes",
+	"qosControls",
+	NULL,
 };
 static const char *const ipnat_keys[] = {"internalIP", "externalIP", NULL};
 
 /* [a-zA-Z0-9_.-]{1,15}, or "*" when star is allowed (host endpoints). */
-static void check_iface(struct dctx *d, const struct doc_node *spec, const char *iface,
-			bool star)
+static void check_iface(struct dctx *d, const struct doc_node *spec, const char *iface, bool star)
 {
 	size_t n = strlen(iface), mark;
 	bool ok = n >= 1 && n <= 15;
@@ -791,7 +818,7 @@ void dec_host_endpoint(struct dctx *d, const struct doc_node *root, struct resou
 	const struct doc_node *spec, *ips;
 	size_t mark;
 
-	dec_check_keys(d, root, calico_top_keys);
+	dec_check_keys(d, root, dec_top_keys);
 	spec = dec_map(d, root, "spec");
 	mark = dec_push_key(d, "spec");
 	dec_check_keys(d, spec, hep_spec_keys);
@@ -861,7 +888,8 @@ static void dec_ipnats(struct dctx *d, const struct doc_node *spec)
 			if ((b = dec_ip(d, n, "externalIP", &ex)) == DEC_ABSENT)
 				dec_required(d, n, "externalIP", 0);
 			if (a == DEC_OK && b == DEC_OK && in.family != ex.family)
-				dec_error(d, n, "internalIP and externalIP must be the same IP version");
+				dec_error(d, n,
+					  "internalIP and externalIP must be the same IP version");
 		}
 		dec_pop(d, m2);
 	}
@@ -877,7 +905,7 @@ void dec_workload_endpoint(struct dctx *d, const struct doc_node *root, struct r
 	struct ipaddr gwa;
 	size_t mark;
 
-	dec_check_keys(d, root, calico_top_keys);
+	dec_check_keys(d, root, dec_top_keys);
 	spec = dec_map(d, root, "spec");
 	if (!spec)
 		return;
@@ -945,8 +973,8 @@ void dec_workload_endpoint(struct dctx *d, const struct doc_node *root, struct r
 	if (dec_str(d, spec, "mac", &mac) == DEC_OK && !mac_ok(mac)) {
 		size_t m2 = dec_push_key(d, "mac");
 
-		dec_error(d, dec_get(spec, "mac"), "%s is not a MAC address (like 02:00:00:00:00:01)",
-			  dec_quote(d, mac));
+		dec_error(d, dec_get(spec, "mac"),
+			  "%s is not a MAC address (like 02:00:00:00:00:01)", dec_quote(d, mac));
 		dec_pop(d, m2);
 	}
 	dec_str_list(d, spec, "profiles", &w->profiles, &w->nprofiles);
@@ -969,7 +997,7 @@ void dec_profile(struct dctx *d, const struct doc_node *root, struct resource *r
 	const struct doc_node *spec;
 	size_t mark;
 
-	dec_check_keys(d, root, calico_top_keys);
+	dec_check_keys(d, root, dec_top_keys);
 	spec = dec_map(d, root, "spec");
 	if (!spec)
 		return;

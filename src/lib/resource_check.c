@@ -77,8 +77,9 @@ static void check_duplicates(const struct resource_set *s, struct diag_list *dia
 		}
 		f = v[first].r;
 		resource_ref(r, ref, sizeof(ref));
-		diag_error(diags, r->loc.file, r->loc.line, "duplicate %s %s, first defined at %s:%d",
-			   res_kind_name(r->kind), ref, f->loc.file, f->loc.line);
+		diag_error(diags, r->loc.file, r->loc.line,
+			   "duplicate %s %s, first defined at %s:%d", res_kind_name(r->kind), ref,
+			   f->loc.file, f->loc.line);
 	}
 	free(v);
 }

@@ -12,9 +12,8 @@
 
 /* ---- GlobalThreatFeed ----------------------------------------------------------------------- */
 
-static const char *const gtf_spec_keys[] = {"content", "mode",		   "description",
-					    "feedType", "pull",		   "globalNetworkSet",
-					    NULL};
+static const char *const gtf_spec_keys[] = {
+	"content", "mode", "description", "feedType", "pull", "globalNetworkSet", NULL};
 static const char *const gtf_status_keys[] = {"lastSuccessfulSync", "lastSuccessfulSearch",
 					      "errorConditions", NULL};
 static const char *const pull_keys[] = {"period", "http", NULL};
@@ -24,9 +23,14 @@ static const char *const value_from_keys[] = {"configMapKeyRef", "secretKeyRef",
 static const char *const key_ref_keys[] = {"name", "key", "optional", NULL};
 static const char *const format_keys[] = {"newlineDelimited", "json", "csv", NULL};
 static const char *const json_keys[] = {"path", NULL};
-static const char *const csv_keys[] = {"fieldNum",	   "fieldName",	 "header",
-				       "columnDelimiter",  "commentDelimiter", "recordSize",
-				       "disableRecordSizeValidation", NULL};
+static const char *const csv_keys[] = {"fieldNum",
+				       "fieldName",
+				       "header",
+				       "columnDelimiter",
+				       "commentDelimiter",
+				       "recordSize",
+				       "disableRecordSizeValidation",
+				       NULL};
 static const char *const gns_keys[] = {"labels", NULL};
 static const char *const contents[] = {"IPSet", "DomainNameSet", NULL};
 static const char *const modes[] = {"Enabled", "Disabled", NULL};
@@ -102,7 +106,8 @@ static void dec_headers(struct dctx *d, const struct doc_node *http, struct res_
 			} else if (fh->name && !header_name_ok(fh->name)) {
 				size_t m3 = dec_push_key(d, "name");
 
-				dec_error(d, dec_get(h, "name"), "%s is not a valid HTTP header name",
+				dec_error(d, dec_get(h, "name"),
+					  "%s is not a valid HTTP header name",
 					  dec_quote(d, fh->name));
 				dec_pop(d, m3);
 			}
@@ -330,20 +335,19 @@ void dec_threat_feed(struct dctx *d, const struct doc_node *root, struct resourc
 /* ---- GlobalAlert ---------------------------------------------------------------------------- */
 
 static const char *const ga_spec_keys[] = {
-	"type",	  "summary",	 "description", "severity", "period",
-	"lookback", "dataSet",	 "query",	"aggregateBy", "field",
-	"metric", "condition", "threshold",	"detector", "substitutions",
-	NULL,
+	"type",	     "summary",	 "description",	  "severity", "period", "lookback",
+	"dataSet",   "query",	 "aggregateBy",	  "field",    "metric", "condition",
+	"threshold", "detector", "substitutions", NULL,
 };
-static const char *const ga_status_keys[] = {"active",	     "healthy",	  "executionState",
-					     "lastUpdate",   "lastExecuted", "lastEvent",
-					     "errorConditions", NULL};
+static const char *const ga_status_keys[] = {
+	"active",	"healthy",   "executionState",	"lastUpdate",
+	"lastExecuted", "lastEvent", "errorConditions", NULL};
 static const char *const ga_types[] = {"RuleBased", "AnomalyDetection", NULL};
 static const char *const ga_metrics[] = {"count", "sum", "avg", "min", "max", NULL};
 static const char *const ga_conditions[] = {"eq", "not_eq", "lt", "lte", "gt", "gte", NULL};
 /* Calico Enterprise's data sets; only flow logs exist in Palisade. */
-static const char *const ga_data_sets[] = {"flows", "audit", "dns", "l7", "waf",
-					   "vulnerability", NULL};
+static const char *const ga_data_sets[] = {"flows", "audit",	     "dns", "l7",
+					   "waf",   "vulnerability", NULL};
 
 static void dec_alert_duration(struct dctx *d, const struct doc_node *spec, const char *key,
 			       int64_t *secs)

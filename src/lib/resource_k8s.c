@@ -33,9 +33,12 @@ void dec_namespace(struct dctx *d, const struct doc_node *root, struct resource 
 	dec_pop(d, mark);
 }
 
-static const char *const sa_keys[] = {"apiVersion",	  "kind",
-				      "metadata",	  "secrets",
-				      "imagePullSecrets", "automountServiceAccountToken",
+static const char *const sa_keys[] = {"apiVersion",
+				      "kind",
+				      "metadata",
+				      "secrets",
+				      "imagePullSecrets",
+				      "automountServiceAccountToken",
 				      NULL};
 
 /* Fills r from root; errors go to d. */
@@ -254,8 +257,7 @@ static void dec_containers(struct dctx *d, const struct doc_node *spec, const ch
 }
 
 /* A PodSpec at the current path (spec, or spec.template.spec); line is for "required". */
-static void dec_pod_spec(struct dctx *d, const struct doc_node *spec, struct pod_spec *ps,
-			 int line)
+static void dec_pod_spec(struct dctx *d, const struct doc_node *spec, struct pod_spec *ps, int line)
 {
 	const struct doc_node *containers = dec_get(spec, "containers");
 	const char *sa = NULL, *sa_old = NULL, *why;
@@ -365,11 +367,10 @@ static const char *const deployment_keys[] = {"replicas",
 					      "progressDeadlineSeconds",
 					      "paused",
 					      NULL};
-static const char *const replicaset_keys[] = {"replicas", "selector", "template",
-					      "minReadySeconds", NULL};
-static const char *const daemonset_keys[] = {"selector",	"template",
-					     "updateStrategy",	"minReadySeconds",
-					     "revisionHistoryLimit", NULL};
+static const char *const replicaset_keys[] = {"replicas", "selector", "template", "minReadySeconds",
+					      NULL};
+static const char *const daemonset_keys[] = {
+	"selector", "template", "updateStrategy", "minReadySeconds", "revisionHistoryLimit", NULL};
 static const char *const statefulset_keys[] = {"replicas",
 					       "selector",
 					       "template",
@@ -423,7 +424,8 @@ static void dec_template(struct dctx *d, const struct doc_node *spec, struct res
 		dec_labels(d, md, "annotations", DEC_ANNOTATIONS, &w->tmpl.annotations);
 		dec_pop(d, m2);
 	}
-	if (selector_ok && d->errors == errors && !labelselector_match(&w->selector, &w->tmpl.labels)) {
+	if (selector_ok && d->errors == errors &&
+	    !labelselector_match(&w->selector, &w->tmpl.labels)) {
 		size_t m2 = dec_push_key(d, "metadata");
 		size_t m3 = dec_push_key(d, "labels");
 		const struct doc_node *at = dec_get(md, "labels");
@@ -526,9 +528,8 @@ static const char *const svc_spec_keys[] = {
 };
 static const char *const svc_types[] = {"ClusterIP", "NodePort", "LoadBalancer", "ExternalName",
 					NULL};
-static const char *const svc_port_keys[] = {"name",	"protocol", "port",
-					    "targetPort", "nodePort", "appProtocol",
-					    NULL};
+static const char *const svc_port_keys[] = {"name",	"protocol",    "port", "targetPort",
+					    "nodePort", "appProtocol", NULL};
 
 static void dec_service_port(struct dctx *d, const struct doc_node *p, struct service_port *sp,
 			     bool node_ports, bool need_name)
@@ -695,8 +696,8 @@ void dec_service(struct dctx *d, const struct doc_node *root, struct resource *r
 				else if (sp->port && sp->port == s->ports[j].port &&
 					 sp->proto == s->ports[j].proto)
 					dec_error(d, ports->items[i],
-						  "duplicate port %u/%s (also ports[%zu])", sp->port,
-						  proto_name(sp->proto), j);
+						  "duplicate port %u/%s (also ports[%zu])",
+						  sp->port, proto_name(sp->proto), j);
 			}
 			dec_pop(d, m3);
 		}
@@ -797,7 +798,8 @@ static void dec_ip_block(struct dctx *d, const struct doc_node *peer, struct k8s
 
 				cidr_format(e, a, sizeof(a));
 				cidr_format(&np->ip_block, b, sizeof(b));
-				dec_error(d, exc->items[i], "%s is not strictly inside cidr %s", a, b);
+				dec_error(d, exc->items[i], "%s is not strictly inside cidr %s", a,
+					  b);
 				dec_pop(d, m3);
 			}
 		}
@@ -816,7 +818,8 @@ static void dec_knp_peer(struct dctx *d, const struct doc_node *p, struct k8s_np
 	dec_ip_block(d, p, np);
 	if (!dec_get(p, "podSelector") && !dec_get(p, "namespaceSelector") &&
 	    !dec_get(p, "ipBlock"))
-		dec_error(d, p, "must specify at least one of podSelector, namespaceSelector, ipBlock");
+		dec_error(d, p,
+			  "must specify at least one of podSelector, namespaceSelector, ipBlock");
 	else if (dec_get(p, "ipBlock") &&
 		 (dec_get(p, "podSelector") || dec_get(p, "namespaceSelector")))
 		dec_error(d, p, "ipBlock cannot be combined with podSelector or namespaceSelector");
@@ -914,7 +917,8 @@ static void dec_knp_types(struct dctx *d, const struct doc_node *spec,
 			bool *flag = t == 0 ? &p->ingress_type : &p->egress_type;
 
 			if (*flag)
-				dec_error(d, types->items[i], "%s is listed twice", policy_types[t]);
+				dec_error(d, types->items[i], "%s is listed twice",
+					  policy_types[t]);
 			*flag = true;
 		}
 		dec_pop(d, m2);

@@ -16,7 +16,6 @@
 
 #include <string.h>
 
-static const char *const lab_top_keys[] = {"apiVersion", "kind", "metadata", "spec", NULL};
 static const char *const lab_spec_keys[] = {"nodes", "podCIDR", "externalHosts", NULL};
 static const char *const host_keys[] = {"name", "ip", NULL};
 
@@ -106,7 +105,7 @@ void dec_lab(struct dctx *d, const struct doc_node *root, struct resource *r)
 
 	lab->nodes = 1;
 	cidr_parse("10.244.0.0/16", &lab->pod_cidr, NULL);
-	dec_check_keys(d, root, lab_top_keys);
+	dec_check_keys(d, root, dec_top_keys);
 	spec = dec_map(d, root, "spec");
 	if (!spec)
 		return;

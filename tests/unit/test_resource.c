@@ -115,6 +115,8 @@ static void test_article_loads(void **state)
 	int rc;
 
 	(void)state;
+	if (access("examples/article/04-blockthreats.yaml", R_OK) != 0)
+		fail_msg("examples/article is not readable: run the test from the repository root");
 	resource_set_init(&s);
 	diag_list_init(&d);
 	rc = resource_load_path(&s, "examples/article", &d);
@@ -204,8 +206,11 @@ static void test_unknown_kind_and_api(void **state)
 	assert_int_equal(f->rc, -EINVAL);
 	assert_int_equal(f->s.n, 0);
 	assert_true(has(f, "t.yaml:2: unknown kind \"Foo\" (apiVersion \"v1\")"));
-	assert_true(has(f, "t.yaml:5: apiVersion \"apps/v1\" is not accepted for kind Pod (use v1)"));
-	assert_true(has(f, "t.yaml:9: apiVersion \"v2\" is not accepted for kind NetworkPolicy (use networking.k8s.io/v1, extensions/v1beta1 or projectcalico.org/v3)"));
+	assert_true(
+		has(f, "t.yaml:5: apiVersion \"apps/v1\" is not accepted for kind Pod (use v1)"));
+	assert_true(has(
+		f,
+		"t.yaml:9: apiVersion \"v2\" is not accepted for kind NetworkPolicy (use networking.k8s.io/v1, extensions/v1beta1 or projectcalico.org/v3)"));
 	assert_int_equal(f->d.errors, 3);
 	done(f);
 }
@@ -225,8 +230,11 @@ static void test_missing_kind_not_map(void **state)
 	assert_true(has(f, "t.yaml:1: kind: required"));
 	assert_true(has(f, "t.yaml:1: apiVersion: required"));
 	assert_true(has(f, "t.yaml:3: kind: expected a string, found a number"));
-	assert_true(has(f, "t.yaml:6: expected an object (a map with apiVersion and kind), found a list"));
-	assert_true(has(f, "t.yaml:8: expected an object (a map with apiVersion and kind), found a string"));
+	assert_true(has(
+		f, "t.yaml:6: expected an object (a map with apiVersion and kind), found a list"));
+	assert_true(has(
+		f,
+		"t.yaml:8: expected an object (a map with apiVersion and kind), found a string"));
 	assert_int_equal(f->s.n, 0);
 	done(f);
 }
@@ -265,9 +273,13 @@ static void test_list_unwrapped(void **state)
 	assert_int_equal(f->s.v[1]->loc.line, 13);
 	assert_string_equal(f->s.v[2]->meta.name, "d");
 	assert_int_equal(f->s.v[2]->loc.line, 21);
-	assert_true(has(f, "t.yaml:9: Namespace B: metadata.name: \"B\" is not a valid name (a DNS-1123 label): must consist of lowercase letters, digits and '-', and start and end with a letter or digit"));
+	assert_true(has(
+		f,
+		"t.yaml:9: Namespace B: metadata.name: \"B\" is not a valid name (a DNS-1123 label): must consist of lowercase letters, digits and '-', and start and end with a letter or digit"));
 	assert_true(has(f, "t.yaml:11: items[2]: unknown kind \"Bogus\" (apiVersion \"v1\")"));
-	assert_true(has(f, "t.yaml:12: items[3]: expected an object (a map with apiVersion and kind), found a number"));
+	assert_true(has(
+		f,
+		"t.yaml:12: items[3]: expected an object (a map with apiVersion and kind), found a number"));
 	assert_int_equal(f->d.errors, 3);
 	done(f);
 }
@@ -283,22 +295,23 @@ static void test_list_without_items(void **state)
 
 static void test_metadata(void **state)
 {
-	struct fx *f = load("apiVersion: v1\n"
-			    "kind: ServiceAccount\n"
-			    "metadata:\n"
-			    "  name: web\n"
-			    "  namespace: shop\n"
-			    "  uid: 0b6c-11\n"
-			    "  resourceVersion: \"42\"\n"
-			    "  generation: 3\n"
-			    "  creationTimestamp: null\n"
-			    "  labels: {app: web, app.kubernetes.io/part-of: shop, empty: \"\"}\n"
-			    "  annotations: {note: \"any text, even spaces\", Example.com/Key: x}\n"
-			    "  ownerReferences:\n"
-			    "  - {apiVersion: v1, kind: Thing, name: t, uid: u1, controller: true}\n"
-			    "  finalizers: [a/b]\n"
-			    "  managedFields: [{manager: kubectl}]\n"
-			    "automountServiceAccountToken: false\n");
+	struct fx *f =
+		load("apiVersion: v1\n"
+		     "kind: ServiceAccount\n"
+		     "metadata:\n"
+		     "  name: web\n"
+		     "  namespace: shop\n"
+		     "  uid: 0b6c-11\n"
+		     "  resourceVersion: \"42\"\n"
+		     "  generation: 3\n"
+		     "  creationTimestamp: null\n"
+		     "  labels: {app: web, app.kubernetes.io/part-of: shop, empty: \"\"}\n"
+		     "  annotations: {note: \"any text, even spaces\", Example.com/Key: x}\n"
+		     "  ownerReferences:\n"
+		     "  - {apiVersion: v1, kind: Thing, name: t, uid: u1, controller: true}\n"
+		     "  finalizers: [a/b]\n"
+		     "  managedFields: [{manager: kubectl}]\n"
+		     "automountServiceAccountToken: false\n");
 	const struct resource *r;
 
 	(void)state;
@@ -322,43 +335,62 @@ static void test_metadata(void **state)
 
 static void test_metadata_errors(void **state)
 {
-	struct fx *f = load("apiVersion: v1\n"
-			    "kind: Pod\n"
-			    "metadata:\n"
-			    "  namespace: Shop\n"
-			    "  labels:\n"
-			    "    version: 1\n"
-			    "    enabled: true\n"
-			    "    bad key: x\n"
-			    "    ok: \"has space\"\n"
-			    "    nul:\n"
-			    "    toolong: aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa\n"
-			    "  annotaions: {}\n"
-			    "  ownerReferences: [{kind: X}]\n"
-			    "spec:\n"
-			    "  containers: [{name: c, image: i}]\n"
-			    "---\n"
-			    "apiVersion: projectcalico.org/v3\n"
-			    "kind: GlobalNetworkSet\n"
-			    "metadata: {name: g, namespace: x}\n"
-			    "---\n"
-			    "apiVersion: v1\n"
-			    "kind: Namespace\n");
+	struct fx *f = load(
+		"apiVersion: v1\n"
+		"kind: Pod\n"
+		"metadata:\n"
+		"  namespace: Shop\n"
+		"  labels:\n"
+		"    version: 1\n"
+		"    enabled: true\n"
+		"    bad key: x\n"
+		"    ok: \"has space\"\n"
+		"    nul:\n"
+		"    toolong: aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa\n"
+		"  annotaions: {}\n"
+		"  ownerReferences: [{kind: X}]\n"
+		"spec:\n"
+		"  containers: [{name: c, image: i}]\n"
+		"---\n"
+		"apiVersion: projectcalico.org/v3\n"
+		"kind: GlobalNetworkSet\n"
+		"metadata: {name: g, namespace: x}\n"
+		"---\n"
+		"apiVersion: v1\n"
+		"kind: Namespace\n");
 
 	(void)state;
 	assert_int_equal(f->s.n, 0);
 	assert_true(has(f, "t.yaml:4: Pod: metadata.name: required"));
-	assert_true(has(f, "t.yaml:4: Pod: metadata.namespace: \"Shop\" is not a valid namespace name: must consist of lowercase letters, digits and '-', and start and end with a letter or digit"));
-	assert_true(has(f, "t.yaml:6: Pod: metadata.labels.version: expected a string, found a number (quote it: \"1\")"));
-	assert_true(has(f, "t.yaml:7: Pod: metadata.labels.enabled: expected a string, found a boolean (quote it: \"true\")"));
-	assert_true(has(f, "t.yaml:8: Pod: metadata.labels: \"bad key\" is not a valid label key: name part must consist of letters, digits, '-', '_' and '.'"));
-	assert_true(has(f, "t.yaml:9: Pod: metadata.labels.ok: \"has space\" is not a valid label value: must consist of letters, digits, '-', '_' and '.'"));
-	assert_true(has(f, "t.yaml:10: Pod: metadata.labels.nul: expected a string, found null (write \"\" for an empty value)"));
-	assert_true(has(f, "t.yaml:11: Pod: metadata.labels.toolong: \"aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa\"... (67 bytes) is not a valid label value: must be at most 63 characters"));
-	assert_true(has(f, "t.yaml:12: Pod: metadata.annotaions: unknown field (did you mean \"annotations\"?)"));
+	assert_true(has(
+		f,
+		"t.yaml:4: Pod: metadata.namespace: \"Shop\" is not a valid namespace name: must consist of lowercase letters, digits and '-', and start and end with a letter or digit"));
+	assert_true(has(
+		f,
+		"t.yaml:6: Pod: metadata.labels.version: expected a string, found a number (quote it: \"1\")"));
+	assert_true(has(
+		f,
+		"t.yaml:7: Pod: metadata.labels.enabled: expected a string, found a boolean (quote it: \"true\")"));
+	assert_true(has(
+		f,
+		"t.yaml:8: Pod: metadata.labels: \"bad key\" is not a valid label key: name part must consist of letters, digits, '-', '_' and '.'"));
+	assert_true(has(
+		f,
+		"t.yaml:9: Pod: metadata.labels.ok: \"has space\" is not a valid label value: must consist of letters, digits, '-', '_' and '.'"));
+	assert_true(has(
+		f,
+		"t.yaml:10: Pod: metadata.labels.nul: expected a string, found null (write \"\" for an empty value)"));
+	assert_true(has(
+		f,
+		"t.yaml:11: Pod: metadata.labels.toolong: \"aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa\"... (67 bytes) is not a valid label value: must be at most 63 characters"));
+	assert_true(has(
+		f,
+		"t.yaml:12: Pod: metadata.annotaions: unknown field (did you mean \"annotations\"?)"));
 	assert_true(has(f, "t.yaml:13: Pod: metadata.ownerReferences[0].apiVersion: required"));
 	assert_true(has(f, "t.yaml:13: Pod: metadata.ownerReferences[0].uid: required"));
-	assert_true(has(f, "t.yaml:19: GlobalNetworkSet g: metadata.namespace: GlobalNetworkSet is cluster-scoped and takes no namespace"));
+	assert_true(has(
+		f,
+		"t.yaml:19: GlobalNetworkSet g: metadata.namespace: GlobalNetworkSet is cluster-scoped and takes no namespace"));
 	assert_true(has(f, "t.yaml:21: Namespace: metadata: required"));
 	done(f);
 }
@@ -373,46 +405,58 @@ static void test_namespace_defaults(void **state)
 			    "---\n"
 			    "apiVersion: v1\n"
 			    "kind: ServiceAccount\n"
-			    "metadata: {name: sa}\n");
+			    "metadata: {name: sa}\n"
+			    "---\n"
+			    "apiVersion: v1\n"
+			    "kind: ServiceAccount\n"
+			    "metadata: {name: sa2, namespace: \"\"}\n"
+			    "---\n"
+			    "apiVersion: projectcalico.org/v3\n"
+			    "kind: Tier\n"
+			    "metadata: {name: t}\n"
+			    "status: {anything: [goes]}\n");
 
 	(void)state;
 	assert_clean(f);
-	assert_int_equal(f->s.n, 2);
+	assert_int_equal(f->s.n, 4);
 	assert_null(f->s.v[0]->meta.namespace_);
 	assert_string_equal(f->s.v[1]->meta.namespace_, "default");
+	assert_string_equal(f->s.v[2]->meta.namespace_, "default"); /* "" reads as default */
+	assert_int_equal(f->s.v[3]->kind, RES_TIER);		    /* status is ignored */
 	done(f);
 }
 
 /* ---- Pod ------------------------------------------------------------------------------------ */
 
-static const char pod_good[] = "apiVersion: v1\n"
-			       "kind: Pod\n"
-			       "metadata:\n"
-			       "  name: web-1\n"
-			       "  namespace: shop\n"
-			       "  labels: {app: web}\n"
-			       "spec:\n"
-			       "  serviceAccountName: web-sa\n"
-			       "  nodeName: node1\n"
-			       "  restartPolicy: Always\n"
-			       "  volumes: [{name: v, emptyDir: {}}]\n"
-			       "  containers:\n"
-			       "  - name: nginx\n"
-			       "    image: nginx:1.25\n"
-			       "    env: [{name: A, value: b}]\n"
-			       "    resources: {limits: {cpu: 1}}\n"
-			       "    ports:\n"
-			       "    - {name: http, containerPort: 80}\n"
-			       "    - {containerPort: 53, protocol: UDP, hostPort: 5353, hostIP: 0.0.0.0}\n"
-			       "  - name: side\n"
-			       "    image: busybox\n"
-			       "    ports: [{name: metrics, containerPort: 9090, protocol: SCTP}]\n"
-			       "  initContainers: [{name: init, image: busybox, ports: [{containerPort: 1}]}]\n"
-			       "status:\n"
-			       "  phase: Running\n"
-			       "  podIP: 10.244.1.5\n"
-			       "  podIPs: [{ip: 10.244.1.5}, {ip: \"fd00::5\"}]\n"
-			       "  conditions: [{type: Ready, status: \"True\"}]\n";
+static const char pod_good[] =
+	"apiVersion: v1\n"
+	"kind: Pod\n"
+	"metadata:\n"
+	"  name: web-1\n"
+	"  namespace: shop\n"
+	"  labels: {app: web}\n"
+	"spec:\n"
+	"  serviceAccountName: web-sa\n"
+	"  nodeName: node1\n"
+	"  restartPolicy: Always\n"
+	"  volumes: [{name: v, emptyDir: {}}]\n"
+	"  containers:\n"
+	"  - name: nginx\n"
+	"    image: nginx:1.25\n"
+	"    env: [{name: A, value: b}]\n"
+	"    resources: {limits: {cpu: 1}}\n"
+	"    ports:\n"
+	"    - {name: http, containerPort: 80}\n"
+	"    - {containerPort: 53, protocol: UDP, hostPort: 5353, hostIP: 0.0.0.0}\n"
+	"  - name: side\n"
+	"    image: busybox\n"
+	"    ports: [{name: metrics, containerPort: 9090, protocol: SCTP}]\n"
+	"  initContainers: [{name: init, image: busybox, ports: [{containerPort: 1}]}]\n"
+	"status:\n"
+	"  phase: Running\n"
+	"  podIP: 10.244.1.5\n"
+	"  podIPs: [{ip: 10.244.1.5}, {ip: \"fd00::5\"}]\n"
+	"  conditions: [{type: Ready, status: \"True\"}]\n";
 
 static void test_pod_good(void **state)
 {
@@ -497,22 +541,50 @@ static void test_pod_errors(void **state)
 
 	(void)state;
 	assert_int_equal(f->s.n, 0);
-	assert_true(has(f, "t.yaml:5: Pod default/p: spec.containres: unknown field (did you mean \"containers\"?)"));
+	assert_true(has(
+		f,
+		"t.yaml:5: Pod default/p: spec.containres: unknown field (did you mean \"containers\"?)"));
 	assert_true(has(f, "t.yaml:5: Pod default/p: spec.containers: required"));
-	assert_true(has(f, "t.yaml:6: Pod default/p: spec.hostNetwork: expected a boolean (true or false), found a string"));
-	assert_true(has(f, "t.yaml:8: Pod default/p: spec.initContainers[0].name: \"Init_1\" is not a valid container name: must consist of lowercase letters, digits and '-', and start and end with a letter or digit"));
-	assert_true(has(f, "t.yaml:10: Pod default/p: spec.initContainers[0].prots: unknown field (did you mean \"ports\"?)"));
-	assert_true(has(f, "t.yaml:12: Pod default/p: spec.initContainers[0].ports[0].name: \"web-http-server-1\" is not a valid port name: must be at most 15 characters"));
-	assert_true(has(f, "t.yaml:12: Pod default/p: spec.initContainers[0].ports[0].containerPort: 70000 is not between 1 and 65535"));
-	assert_true(has(f, "t.yaml:13: Pod default/p: spec.initContainers[0].ports[1].name: \"80\" is not a valid port name: must contain at least one letter"));
-	assert_true(has(f, "t.yaml:13: Pod default/p: spec.initContainers[0].ports[1].protocol: \"ICMP\" is not one of TCP, UDP, SCTP"));
-	assert_true(has(f, "t.yaml:14: Pod default/p: spec.initContainers[0].ports[2].name: \"a--b\" is not a valid port name: must not contain '--'"));
-	assert_true(has(f, "t.yaml:14: Pod default/p: spec.initContainers[0].ports[2].containerPort: required"));
-	assert_true(has(f, "t.yaml:15: Pod default/p: spec.initContainers[0].ports[3].containerPort: expected an integer, found a string"));
-	assert_true(has(f, "t.yaml:15: Pod default/p: spec.initContainers[0].ports[3].hostIP: \"1.2.3\" is not a valid IP address"));
-	assert_true(has(f, "t.yaml:16: Pod default/p: spec.initContainers[0].ports[4].name: duplicate port name \"ok\" (also ports[3])"));
+	assert_true(has(
+		f,
+		"t.yaml:6: Pod default/p: spec.hostNetwork: expected a boolean (true or false), found a string"));
+	assert_true(has(
+		f,
+		"t.yaml:8: Pod default/p: spec.initContainers[0].name: \"Init_1\" is not a valid container name: must consist of lowercase letters, digits and '-', and start and end with a letter or digit"));
+	assert_true(has(
+		f,
+		"t.yaml:10: Pod default/p: spec.initContainers[0].prots: unknown field (did you mean \"ports\"?)"));
+	assert_true(has(
+		f,
+		"t.yaml:12: Pod default/p: spec.initContainers[0].ports[0].name: \"web-http-server-1\" is not a valid port name: must be at most 15 characters"));
+	assert_true(has(
+		f,
+		"t.yaml:12: Pod default/p: spec.initContainers[0].ports[0].containerPort: 70000 is not between 1 and 65535"));
+	assert_true(has(
+		f,
+		"t.yaml:13: Pod default/p: spec.initContainers[0].ports[1].name: \"80\" is not a valid port name: must contain at least one letter"));
+	assert_true(has(
+		f,
+		"t.yaml:13: Pod default/p: spec.initContainers[0].ports[1].protocol: \"ICMP\" is not one of TCP, UDP, SCTP"));
+	assert_true(has(
+		f,
+		"t.yaml:14: Pod default/p: spec.initContainers[0].ports[2].name: \"a--b\" is not a valid port name: must not contain '--'"));
+	assert_true(has(
+		f,
+		"t.yaml:14: Pod default/p: spec.initContainers[0].ports[2].containerPort: required"));
+	assert_true(has(
+		f,
+		"t.yaml:15: Pod default/p: spec.initContainers[0].ports[3].containerPort: expected an integer, found a string"));
+	assert_true(has(
+		f,
+		"t.yaml:15: Pod default/p: spec.initContainers[0].ports[3].hostIP: \"1.2.3\" is not a valid IP address"));
+	assert_true(has(
+		f,
+		"t.yaml:16: Pod default/p: spec.initContainers[0].ports[4].name: duplicate port name \"ok\" (also ports[3])"));
 	assert_true(has(f, "t.yaml:17: Pod default/p: spec.initContainers[1].name: required"));
-	assert_true(has(f, "t.yaml:18: Pod default/p: status.podIPs[0]: must be the same address as status.podIP"));
+	assert_true(has(
+		f,
+		"t.yaml:18: Pod default/p: status.podIPs[0]: must be the same address as status.podIP"));
 	assert_true(has(f, "t.yaml:18: Pod default/p: status.podIPs[1].ip: required"));
 	done(f);
 }
@@ -526,9 +598,14 @@ static void test_pod_containers_empty(void **state)
 			    "spec: {containers: [{name: a, image: i}, {name: a}]}\n");
 
 	(void)state;
-	assert_true(has(f, "t.yaml:4: Pod default/p: spec.containers: must have at least one container"));
-	assert_true(has(f, "t.yaml:4: Pod default/p: spec.serviceAccountName: \"Bad\" is not a valid service account name: must consist of lowercase letters, digits, '-' and '.', and start and end with a letter or digit"));
-	assert_true(has(f, "t.yaml:9: Pod default/q: spec.containers[1].name: duplicate container name \"a\" (also containers[0])"));
+	assert_true(has(
+		f, "t.yaml:4: Pod default/p: spec.containers: must have at least one container"));
+	assert_true(has(
+		f,
+		"t.yaml:4: Pod default/p: spec.serviceAccountName: \"Bad\" is not a valid service account name: must consist of lowercase letters, digits, '-' and '.', and start and end with a letter or digit"));
+	assert_true(has(
+		f,
+		"t.yaml:9: Pod default/q: spec.containers[1].name: duplicate container name \"a\" (also containers[0])"));
 	assert_true(has(f, "t.yaml:9: Pod default/q: spec.containers[1].image: required"));
 	done(f);
 }
@@ -537,21 +614,22 @@ static void test_pod_containers_empty(void **state)
 
 static void test_deployment_good(void **state)
 {
-	struct fx *f = load("apiVersion: apps/v1\n"
-			    "kind: Deployment\n"
-			    "metadata: {name: web, namespace: shop}\n"
-			    "spec:\n"
-			    "  replicas: 3\n"
-			    "  strategy: {type: RollingUpdate}\n"
-			    "  selector:\n"
-			    "    matchLabels: {app: web}\n"
-			    "    matchExpressions: [{key: tier, operator: In, values: [front, edge]}]\n"
-			    "  template:\n"
-			    "    metadata:\n"
-			    "      creationTimestamp: null\n"
-			    "      labels: {app: web, tier: front}\n"
-			    "    spec:\n"
-			    "      containers: [{name: c, image: i, ports: [{name: http, containerPort: 8080}]}]\n");
+	struct fx *f = load(
+		"apiVersion: apps/v1\n"
+		"kind: Deployment\n"
+		"metadata: {name: web, namespace: shop}\n"
+		"spec:\n"
+		"  replicas: 3\n"
+		"  strategy: {type: RollingUpdate}\n"
+		"  selector:\n"
+		"    matchLabels: {app: web}\n"
+		"    matchExpressions: [{key: tier, operator: In, values: [front, edge]}]\n"
+		"  template:\n"
+		"    metadata:\n"
+		"      creationTimestamp: null\n"
+		"      labels: {app: web, tier: front}\n"
+		"    spec:\n"
+		"      containers: [{name: c, image: i, ports: [{name: http, containerPort: 8080}]}]\n");
 	const struct resource *r;
 
 	(void)state;
@@ -635,17 +713,31 @@ static void test_workload_errors(void **state)
 
 	(void)state;
 	assert_int_equal(f->s.n, 0);
-	assert_true(has(f, "t.yaml:5: Deployment default/web: spec.replicas: -1 is not between 0 and 2147483647"));
-	assert_true(has(f, "t.yaml:8: Deployment default/web: spec.template.metadata.labels: do not match spec.selector"));
+	assert_true(has(
+		f,
+		"t.yaml:5: Deployment default/web: spec.replicas: -1 is not between 0 and 2147483647"));
+	assert_true(has(
+		f,
+		"t.yaml:8: Deployment default/web: spec.template.metadata.labels: do not match spec.selector"));
 	assert_true(has(f, "t.yaml:15: DaemonSet default/d: spec.replicas: unknown field"));
 	assert_true(has(f, "t.yaml:15: DaemonSet default/d: spec.selector: required"));
-	assert_true(has(f, "t.yaml:22: ReplicaSet default/r: spec.selector: must not be empty (it would select every pod in the namespace)"));
+	assert_true(has(
+		f,
+		"t.yaml:22: ReplicaSet default/r: spec.selector: must not be empty (it would select every pod in the namespace)"));
 	assert_true(has(f, "t.yaml:23: ReplicaSet default/r: spec.template.spec: required"));
 	assert_true(has(f, "t.yaml:29: StatefulSet default/s: spec.template: required"));
-	assert_true(has(f, "t.yaml:31: StatefulSet default/s: spec.selector.matchExpressions[0].values: must be specified when operator is In"));
-	assert_true(has(f, "t.yaml:32: StatefulSet default/s: spec.selector.matchExpressions[1].values: may not be specified when operator is Exists"));
-	assert_true(has(f, "t.yaml:33: StatefulSet default/s: spec.selector.matchExpressions[2].operator: \"Like\" is not one of In, NotIn, Exists, DoesNotExist"));
-	assert_true(has(f, "t.yaml:34: StatefulSet default/s: spec.selector.matchExpressions[3].key: required"));
+	assert_true(has(
+		f,
+		"t.yaml:31: StatefulSet default/s: spec.selector.matchExpressions[0].values: must be specified when operator is In"));
+	assert_true(has(
+		f,
+		"t.yaml:32: StatefulSet default/s: spec.selector.matchExpressions[1].values: may not be specified when operator is Exists"));
+	assert_true(has(
+		f,
+		"t.yaml:33: StatefulSet default/s: spec.selector.matchExpressions[2].operator: \"Like\" is not one of In, NotIn, Exists, DoesNotExist"));
+	assert_true(has(
+		f,
+		"t.yaml:34: StatefulSet default/s: spec.selector.matchExpressions[3].key: required"));
 	done(f);
 }
 
@@ -653,19 +745,20 @@ static void test_workload_errors(void **state)
 
 static void test_service(void **state)
 {
-	struct fx *f = load("apiVersion: v1\n"
-			    "kind: Service\n"
-			    "metadata: {name: web, namespace: shop}\n"
-			    "spec:\n"
-			    "  type: NodePort\n"
-			    "  selector: {app: web}\n"
-			    "  clusterIP: 10.96.0.10\n"
-			    "  clusterIPs: [10.96.0.10, \"fd00::10\"]\n"
-			    "  sessionAffinity: None\n"
-			    "  ports:\n"
-			    "  - {name: http, port: 80, targetPort: http, nodePort: 30080}\n"
-			    "  - {name: dns, port: 53, protocol: UDP, targetPort: 5353, appProtocol: dns}\n"
-			    "  - {name: raw, port: 9000}\n");
+	struct fx *f = load(
+		"apiVersion: v1\n"
+		"kind: Service\n"
+		"metadata: {name: web, namespace: shop}\n"
+		"spec:\n"
+		"  type: NodePort\n"
+		"  selector: {app: web}\n"
+		"  clusterIP: 10.96.0.10\n"
+		"  clusterIPs: [10.96.0.10, \"fd00::10\"]\n"
+		"  sessionAffinity: None\n"
+		"  ports:\n"
+		"  - {name: http, port: 80, targetPort: http, nodePort: 30080}\n"
+		"  - {name: dns, port: 53, protocol: UDP, targetPort: 5353, appProtocol: dns}\n"
+		"  - {name: raw, port: 9000}\n");
 	const struct res_service *s;
 
 	(void)state;
@@ -695,30 +788,47 @@ static void test_service(void **state)
 
 static void test_service_errors(void **state)
 {
-	struct fx *f = load("apiVersion: v1\n"
-			    "kind: Service\n"
-			    "metadata: {name: 1web}\n"
-			    "spec:\n"
-			    "  type: Internal\n"
-			    "  clusterIP: 10.96.0.300\n"
-			    "  ports:\n"
-			    "  - {port: 80, nodePort: 30000, targetPort: 0}\n"
-			    "  - {name: a, port: 80, targetPort: Web}\n"
-			    "---\n"
-			    "apiVersion: v1\nkind: Service\nmetadata: {name: e}\nspec: {type: ExternalName}\n"
-			    "---\n"
-			    "apiVersion: v1\nkind: Service\nmetadata: {name: n}\nspec: {selector: {a: b}}\n");
+	struct fx *f = load(
+		"apiVersion: v1\n"
+		"kind: Service\n"
+		"metadata: {name: 1web}\n"
+		"spec:\n"
+		"  type: Internal\n"
+		"  clusterIP: 10.96.0.300\n"
+		"  ports:\n"
+		"  - {port: 80, nodePort: 30000, targetPort: 0}\n"
+		"  - {name: a, port: 80, targetPort: Web}\n"
+		"---\n"
+		"apiVersion: v1\nkind: Service\nmetadata: {name: e}\nspec: {type: ExternalName}\n"
+		"---\n"
+		"apiVersion: v1\nkind: Service\nmetadata: {name: n}\nspec: {selector: {a: b}}\n");
 
 	(void)state;
 	assert_int_equal(f->s.n, 0);
-	assert_true(has(f, "t.yaml:3: Service default/1web: metadata.name: \"1web\" is not a valid Service name (a DNS-1035 label): must consist of lowercase letters, digits and '-', start with a letter and end with a letter or digit"));
-	assert_true(has(f, "t.yaml:5: Service default/1web: spec.type: \"Internal\" is not one of ClusterIP, NodePort, LoadBalancer, ExternalName"));
-	assert_true(has(f, "t.yaml:6: Service default/1web: spec.clusterIP: \"10.96.0.300\" is not a valid IP address or \"None\""));
-	assert_true(has(f, "t.yaml:8: Service default/1web: spec.ports[0].name: required when a Service has more than one port"));
-	assert_true(has(f, "t.yaml:8: Service default/1web: spec.ports[0].targetPort: 0 is not between 1 and 65535"));
-	assert_true(has(f, "t.yaml:8: Service default/1web: spec.ports[0].nodePort: only valid with type NodePort or LoadBalancer"));
-	assert_true(has(f, "t.yaml:9: Service default/1web: spec.ports[1].targetPort: \"Web\" is not a valid port name: must consist of lowercase letters, digits and '-'"));
-	assert_true(has(f, "t.yaml:9: Service default/1web: spec.ports[1]: duplicate port 80/TCP (also ports[0])"));
+	assert_true(has(
+		f,
+		"t.yaml:3: Service default/1web: metadata.name: \"1web\" is not a valid Service name (a DNS-1035 label): must consist of lowercase letters, digits and '-', start with a letter and end with a letter or digit"));
+	assert_true(has(
+		f,
+		"t.yaml:5: Service default/1web: spec.type: \"Internal\" is not one of ClusterIP, NodePort, LoadBalancer, ExternalName"));
+	assert_true(has(
+		f,
+		"t.yaml:6: Service default/1web: spec.clusterIP: \"10.96.0.300\" is not a valid IP address or \"None\""));
+	assert_true(has(
+		f,
+		"t.yaml:8: Service default/1web: spec.ports[0].name: required when a Service has more than one port"));
+	assert_true(has(
+		f,
+		"t.yaml:8: Service default/1web: spec.ports[0].targetPort: 0 is not between 1 and 65535"));
+	assert_true(has(
+		f,
+		"t.yaml:8: Service default/1web: spec.ports[0].nodePort: only valid with type NodePort or LoadBalancer"));
+	assert_true(has(
+		f,
+		"t.yaml:9: Service default/1web: spec.ports[1].targetPort: \"Web\" is not a valid port name: must consist of lowercase letters, digits and '-'"));
+	assert_true(has(
+		f,
+		"t.yaml:9: Service default/1web: spec.ports[1]: duplicate port 80/TCP (also ports[0])"));
 	assert_true(has(f, "t.yaml:14: Service default/e: spec.externalName: required"));
 	assert_true(has(f, "t.yaml:19: Service default/n: spec.ports: required"));
 	done(f);
@@ -780,23 +890,24 @@ static void test_knp_types_default(void **state)
 
 static void test_knp_peers_ports(void **state)
 {
-	struct fx *f = load("apiVersion: networking.k8s.io/v1\n"
-			    "kind: NetworkPolicy\n"
-			    "metadata: {name: p, namespace: shop}\n"
-			    "spec:\n"
-			    "  podSelector: {matchLabels: {app: db}}\n"
-			    "  ingress:\n"
-			    "  - from:\n"
-			    "    - namespaceSelector: {matchLabels: {team: a}}\n"
-			    "      podSelector: {}\n"
-			    "    - ipBlock: {cidr: 10.0.0.0/8, except: [10.1.0.0/16, 10.2.3.4/32]}\n"
-			    "    ports:\n"
-			    "    - {port: 5432}\n"
-			    "    - {protocol: UDP, port: 1000, endPort: 2000}\n"
-			    "    - {port: metrics}\n"
-			    "    - {protocol: SCTP}\n"
-			    "  egress:\n"
-			    "  - to: [{ipBlock: {cidr: \"2001:db8::/32\"}}]\n");
+	struct fx *f =
+		load("apiVersion: networking.k8s.io/v1\n"
+		     "kind: NetworkPolicy\n"
+		     "metadata: {name: p, namespace: shop}\n"
+		     "spec:\n"
+		     "  podSelector: {matchLabels: {app: db}}\n"
+		     "  ingress:\n"
+		     "  - from:\n"
+		     "    - namespaceSelector: {matchLabels: {team: a}}\n"
+		     "      podSelector: {}\n"
+		     "    - ipBlock: {cidr: 10.0.0.0/8, except: [10.1.0.0/16, 10.2.3.4/32]}\n"
+		     "    ports:\n"
+		     "    - {port: 5432}\n"
+		     "    - {protocol: UDP, port: 1000, endPort: 2000}\n"
+		     "    - {port: metrics}\n"
+		     "    - {protocol: SCTP}\n"
+		     "  egress:\n"
+		     "  - to: [{ipBlock: {cidr: \"2001:db8::/32\"}}]\n");
 	const struct res_k8s_network_policy *p;
 	const struct k8s_np_rule *r;
 
@@ -833,48 +944,83 @@ static void test_knp_peers_ports(void **state)
 
 static void test_knp_errors(void **state)
 {
-	struct fx *f = load("apiVersion: networking.k8s.io/v1\n"
-			    "kind: NetworkPolicy\n"
-			    "metadata: {name: p}\n"
-			    "spec:\n"
-			    "  policyTypes: [Ingress, Ingress, egress]\n"
-			    "  ingress:\n"
-			    "  - from:\n"
-			    "    - {}\n"
-			    "    - ipBlock: {cidr: 10.0.0.0/16}\n"
-			    "      podSelector: {}\n"
-			    "    - ipBlock: {except: [10.0.0.0/24]}\n"
-			    "    - ipBlock: {cidr: 10.0.0.0/16, except: [10.1.0.0/24, 10.0.0.0/16, \"fd00::/64\"]}\n"
-			    "    - ipBlock: {cidr: 10.0.0.0/33}\n"
-			    "    ports:\n"
-			    "    - {port: 0}\n"
-			    "    - {port: 80, endPort: 79}\n"
-			    "    - {port: http, endPort: 90}\n"
-			    "    - {endPort: 90}\n"
-			    "    - {port: [1]}\n"
-			    "    - {port: 80, endPort: 70000}\n"
-			    "  egress:\n"
-			    "  - too: []\n");
+	struct fx *f = load(
+		"apiVersion: networking.k8s.io/v1\n"
+		"kind: NetworkPolicy\n"
+		"metadata: {name: p}\n"
+		"spec:\n"
+		"  policyTypes: [Ingress, Ingress, egress]\n"
+		"  ingress:\n"
+		"  - from:\n"
+		"    - {}\n"
+		"    - ipBlock: {cidr: 10.0.0.0/16}\n"
+		"      podSelector: {}\n"
+		"    - ipBlock: {except: [10.0.0.0/24]}\n"
+		"    - ipBlock: {cidr: 10.0.0.0/16, except: [10.1.0.0/24, 10.0.0.0/16, \"fd00::/64\"]}\n"
+		"    - ipBlock: {cidr: 10.0.0.0/33}\n"
+		"    ports:\n"
+		"    - {port: 0}\n"
+		"    - {port: 80, endPort: 79}\n"
+		"    - {port: http, endPort: 90}\n"
+		"    - {endPort: 90}\n"
+		"    - {port: [1]}\n"
+		"    - {port: 80, endPort: 70000}\n"
+		"  egress:\n"
+		"  - too: []\n");
 
 	(void)state;
 	assert_int_equal(f->s.n, 0);
-	assert_true(has(f, "t.yaml:5: NetworkPolicy default/p: spec.policyTypes[1]: Ingress is listed twice"));
-	assert_true(has(f, "t.yaml:5: NetworkPolicy default/p: spec.policyTypes[2]: \"egress\" is not one of Ingress, Egress (did you mean \"Egress\"?)"));
-	assert_true(has(f, "t.yaml:5: NetworkPolicy default/p: spec.policyTypes: may not list more than two policy types"));
-	assert_true(has(f, "t.yaml:8: NetworkPolicy default/p: spec.ingress[0].from[0]: must specify at least one of podSelector, namespaceSelector, ipBlock"));
-	assert_true(has(f, "t.yaml:9: NetworkPolicy default/p: spec.ingress[0].from[1]: ipBlock cannot be combined with podSelector or namespaceSelector"));
-	assert_true(has(f, "t.yaml:11: NetworkPolicy default/p: spec.ingress[0].from[2].ipBlock.cidr: required"));
-	assert_true(has(f, "t.yaml:12: NetworkPolicy default/p: spec.ingress[0].from[3].ipBlock.except[0]: 10.1.0.0/24 is not strictly inside cidr 10.0.0.0/16"));
-	assert_true(has(f, "t.yaml:12: NetworkPolicy default/p: spec.ingress[0].from[3].ipBlock.except[1]: 10.0.0.0/16 is not strictly inside cidr 10.0.0.0/16"));
-	assert_true(has(f, "t.yaml:12: NetworkPolicy default/p: spec.ingress[0].from[3].ipBlock.except[2]: fd00::/64 is not strictly inside cidr 10.0.0.0/16"));
-	assert_true(has(f, "t.yaml:13: NetworkPolicy default/p: spec.ingress[0].from[4].ipBlock.cidr: \"10.0.0.0/33\" is not a valid CIDR"));
-	assert_true(has(f, "t.yaml:15: NetworkPolicy default/p: spec.ingress[0].ports[0].port: 0 is not between 1 and 65535"));
-	assert_true(has(f, "t.yaml:16: NetworkPolicy default/p: spec.ingress[0].ports[1].endPort: 79 is less than port 80"));
-	assert_true(has(f, "t.yaml:17: NetworkPolicy default/p: spec.ingress[0].ports[2].endPort: may not be specified when port is a name"));
-	assert_true(has(f, "t.yaml:18: NetworkPolicy default/p: spec.ingress[0].ports[3].endPort: may not be specified when port is not specified"));
-	assert_true(has(f, "t.yaml:19: NetworkPolicy default/p: spec.ingress[0].ports[4].port: expected a port number or name, found a list"));
-	assert_true(has(f, "t.yaml:20: NetworkPolicy default/p: spec.ingress[0].ports[5].endPort: 70000 is not between 1 and 65535"));
-	assert_true(has(f, "t.yaml:22: NetworkPolicy default/p: spec.egress[0].too: unknown field (did you mean \"to\"?)"));
+	assert_true(has(
+		f,
+		"t.yaml:5: NetworkPolicy default/p: spec.policyTypes[1]: Ingress is listed twice"));
+	assert_true(has(
+		f,
+		"t.yaml:5: NetworkPolicy default/p: spec.policyTypes[2]: \"egress\" is not one of Ingress, Egress (did you mean \"Egress\"?)"));
+	assert_true(has(
+		f,
+		"t.yaml:5: NetworkPolicy default/p: spec.policyTypes: may not list more than two policy types"));
+	assert_true(has(
+		f,
+		"t.yaml:8: NetworkPolicy default/p: spec.ingress[0].from[0]: must specify at least one of podSelector, namespaceSelector, ipBlock"));
+	assert_true(has(
+		f,
+		"t.yaml:9: NetworkPolicy default/p: spec.ingress[0].from[1]: ipBlock cannot be combined with podSelector or namespaceSelector"));
+	assert_true(has(
+		f,
+		"t.yaml:11: NetworkPolicy default/p: spec.ingress[0].from[2].ipBlock.cidr: required"));
+	assert_true(has(
+		f,
+		"t.yaml:12: NetworkPolicy default/p: spec.ingress[0].from[3].ipBlock.except[0]: 10.1.0.0/24 is not strictly inside cidr 10.0.0.0/16"));
+	assert_true(has(
+		f,
+		"t.yaml:12: NetworkPolicy default/p: spec.ingress[0].from[3].ipBlock.except[1]: 10.0.0.0/16 is not strictly inside cidr 10.0.0.0/16"));
+	assert_true(has(
+		f,
+		"t.yaml:12: NetworkPolicy default/p: spec.ingress[0].from[3].ipBlock.except[2]: fd00::/64 is not strictly inside cidr 10.0.0.0/16"));
+	assert_true(has(
+		f,
+		"t.yaml:13: NetworkPolicy default/p: spec.ingress[0].from[4].ipBlock.cidr: \"10.0.0.0/33\" is not a valid CIDR"));
+	assert_true(has(
+		f,
+		"t.yaml:15: NetworkPolicy default/p: spec.ingress[0].ports[0].port: 0 is not between 1 and 65535"));
+	assert_true(has(
+		f,
+		"t.yaml:16: NetworkPolicy default/p: spec.ingress[0].ports[1].endPort: 79 is less than port 80"));
+	assert_true(has(
+		f,
+		"t.yaml:17: NetworkPolicy default/p: spec.ingress[0].ports[2].endPort: may not be specified when port is a name"));
+	assert_true(has(
+		f,
+		"t.yaml:18: NetworkPolicy default/p: spec.ingress[0].ports[3].endPort: may not be specified when port is not specified"));
+	assert_true(has(
+		f,
+		"t.yaml:19: NetworkPolicy default/p: spec.ingress[0].ports[4].port: expected a port number or name, found a list"));
+	assert_true(has(
+		f,
+		"t.yaml:20: NetworkPolicy default/p: spec.ingress[0].ports[5].endPort: 70000 is not between 1 and 65535"));
+	assert_true(has(
+		f,
+		"t.yaml:22: NetworkPolicy default/p: spec.egress[0].too: unknown field (did you mean \"to\"?)"));
 	done(f);
 }
 
@@ -887,7 +1033,9 @@ static void test_knp_host_bits_warning(void **state)
 	(void)state;
 	assert_int_equal(f->d.errors, 0);
 	assert_int_equal(f->d.warnings, 1);
-	assert_true(has(f, "t.yaml:4: warning: NetworkPolicy default/p: spec.ingress[0].from[0].ipBlock.cidr: 10.0.0.1/8 has host bits set; read as 10.0.0.0/8"));
+	assert_true(has(
+		f,
+		"t.yaml:4: warning: NetworkPolicy default/p: spec.ingress[0].from[0].ipBlock.cidr: 10.0.0.1/8 has host bits set; read as 10.0.0.0/8"));
 	assert_int_equal(knp(f, 0)->ingress[0].peers[0].ip_block.addr.a[3], 0);
 	done(f);
 }
@@ -938,11 +1086,12 @@ static void test_truncated_json(void **state)
 
 static void test_json_document(void **state)
 {
-	struct fx *f = load("{\"apiVersion\": \"projectcalico.org/v3\", \"kind\": \"GlobalNetworkPolicy\",\n"
-			    " \"metadata\": {\"name\": \"allow-dns\"},\n"
-			    " \"spec\": {\"order\": 10.5, \"egress\": [\n"
-			    "   {\"action\": \"Allow\", \"protocol\": \"UDP\",\n"
-			    "    \"destination\": {\"ports\": [53]}}]}}\n");
+	struct fx *f = load(
+		"{\"apiVersion\": \"projectcalico.org/v3\", \"kind\": \"GlobalNetworkPolicy\",\n"
+		" \"metadata\": {\"name\": \"allow-dns\"},\n"
+		" \"spec\": {\"order\": 10.5, \"egress\": [\n"
+		"   {\"action\": \"Allow\", \"protocol\": \"UDP\",\n"
+		"    \"destination\": {\"ports\": [53]}}]}}\n");
 	const struct resource *r;
 
 	(void)state;
@@ -984,7 +1133,9 @@ static void test_megabyte_strings(void **state)
 	f = load(buf);
 	assert_int_equal(f->s.n, 0);
 	assert_true(has_sub(f, "t.yaml:4: Namespace "));
-	assert_true(has_sub(f, "... (1048576 bytes) is not a valid name (a DNS-1123 label): must be at most 63 characters"));
+	assert_true(has_sub(
+		f,
+		"... (1048576 bytes) is not a valid name (a DNS-1123 label): must be at most 63 characters"));
 	assert_true(has_sub(f, "GlobalNetworkPolicy x: spec.selector: invalid selector \"bbbb"));
 	/* No diagnostic carries the megabyte. */
 	for (size_t i = 0; i < f->d.n; i++)
@@ -1053,10 +1204,18 @@ static void test_many_errors_one_pass(void **state)
 	(void)state;
 	assert_int_equal(f->rc, -EINVAL);
 	assert_int_equal(f->d.errors, 6);
-	assert_true(has(f, "t.yaml:5: GlobalNetworkPolicy a: spec.order: expected a number, found a string"));
-	assert_true(has(f, "t.yaml:7: GlobalNetworkPolicy a: spec.ingress[0].action: \"Block\" is not one of Allow, Deny, Log, Pass"));
-	assert_true(has(f, "t.yaml:9: GlobalNetworkPolicy a: spec.ingress[1].protocol: \"TCPP\" is not a protocol: use TCP, UDP, ICMP, ICMPv6, SCTP, UDPLite or a number 1..255"));
-	assert_true(has(f, "t.yaml:11: GlobalNetworkPolicy a: spec.ingress[2].sorce: unknown field (did you mean \"source\"?)"));
+	assert_true(has(
+		f,
+		"t.yaml:5: GlobalNetworkPolicy a: spec.order: expected a number, found a string"));
+	assert_true(has(
+		f,
+		"t.yaml:7: GlobalNetworkPolicy a: spec.ingress[0].action: \"Block\" is not one of Allow, Deny, Log, Pass"));
+	assert_true(has(
+		f,
+		"t.yaml:9: GlobalNetworkPolicy a: spec.ingress[1].protocol: \"TCPP\" is not a protocol: use TCP, UDP, ICMP, ICMPv6, SCTP, UDPLite or a number 1..255"));
+	assert_true(has(
+		f,
+		"t.yaml:11: GlobalNetworkPolicy a: spec.ingress[2].sorce: unknown field (did you mean \"source\"?)"));
 	assert_true(has_sub(f, "t.yaml:19: Namespace Not_ok: metadata.name:"));
 	assert_true(has(f, "t.yaml:22: unknown kind \"Wat\" (apiVersion \"v1\")"));
 	/* Objects with errors are left out; the good one is in. */
@@ -1121,23 +1280,26 @@ static void test_duplicates_across_files(void **state)
 
 static void test_tier_exists(void **state)
 {
-	struct fx *f = load("apiVersion: projectcalico.org/v3\nkind: Tier\nmetadata: {name: security}\n"
-			    "spec: {order: 100}\n"
-			    "---\n"
-			    "apiVersion: projectcalico.org/v3\nkind: GlobalNetworkPolicy\n"
-			    "metadata: {name: security.a}\nspec: {tier: security}\n"
-			    "---\n"
-			    "apiVersion: projectcalico.org/v3\nkind: NetworkPolicy\n"
-			    "metadata: {name: platform.b, namespace: n}\nspec: {tier: platform}\n"
-			    "---\n"
-			    "apiVersion: projectcalico.org/v3\nkind: GlobalNetworkPolicy\n"
-			    "metadata: {name: c}\nspec: {tier: default}\n");
+	struct fx *f =
+		load("apiVersion: projectcalico.org/v3\nkind: Tier\nmetadata: {name: security}\n"
+		     "spec: {order: 100}\n"
+		     "---\n"
+		     "apiVersion: projectcalico.org/v3\nkind: GlobalNetworkPolicy\n"
+		     "metadata: {name: security.a}\nspec: {tier: security}\n"
+		     "---\n"
+		     "apiVersion: projectcalico.org/v3\nkind: NetworkPolicy\n"
+		     "metadata: {name: platform.b, namespace: n}\nspec: {tier: platform}\n"
+		     "---\n"
+		     "apiVersion: projectcalico.org/v3\nkind: GlobalNetworkPolicy\n"
+		     "metadata: {name: c}\nspec: {tier: default}\n");
 
 	(void)state;
 	assert_clean(f);
 	assert_int_equal(resource_set_check(&f->s, &f->d), -EINVAL);
 	assert_int_equal(f->d.errors, 1);
-	assert_true(has(f, "t.yaml:11: NetworkPolicy n/platform.b: spec.tier: tier \"platform\" does not exist"));
+	assert_true(has(
+		f,
+		"t.yaml:11: NetworkPolicy n/platform.b: spec.tier: tier \"platform\" does not exist"));
 	done(f);
 }
 
@@ -1171,7 +1333,8 @@ static void test_load_dir(void **state)
 	snprintf(path, sizeof(path), "%s/sub", dir);
 	assert_int_equal(mkdir(path, 0700), 0);
 	snprintf(path, sizeof(path), "%s/sub/c.json", dir);
-	write_file(path, "{\"apiVersion\":\"v1\",\"kind\":\"Namespace\",\"metadata\":{\"name\":\"c\"}}");
+	write_file(path,
+		   "{\"apiVersion\":\"v1\",\"kind\":\"Namespace\",\"metadata\":{\"name\":\"c\"}}");
 	snprintf(path, sizeof(path), "%s/.git", dir);
 	assert_int_equal(mkdir(path, 0700), 0);
 	snprintf(path, sizeof(path), "%s/.git/x.yaml", dir);
@@ -1296,7 +1459,8 @@ static void test_names(void **state)
 	assert_non_null(dec_dns_label_err("-a"));
 	assert_non_null(dec_dns_label_err("a."));
 	assert_non_null(dec_dns_label_err(""));
-	assert_non_null(dec_dns_label_err("aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"));
+	assert_non_null(dec_dns_label_err(
+		"aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"));
 	assert_null(dec_dns_subdomain_err("a.b-c.d"));
 	assert_non_null(dec_dns_subdomain_err("a..b"));
 	assert_non_null(dec_dns_subdomain_err("A.b"));

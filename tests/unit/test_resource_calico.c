@@ -262,26 +262,65 @@ static void test_rule_errors(void **state)
 	(void)state;
 	assert_int_equal(f->s.n, 0);
 	assert_true(has(f, "t.yaml:6: GlobalNetworkPolicy r: spec.ingress[0].action: required"));
-	assert_true(has(f, "t.yaml:7: GlobalNetworkPolicy r: spec.ingress[0].ipVersion: must be 4 with protocol ICMP"));
-	assert_true(has(f, "t.yaml:8: GlobalNetworkPolicy r: spec.ingress[0].icmp.code: requires an ICMP type"));
-	assert_true(has(f, "t.yaml:9: GlobalNetworkPolicy r: spec.ingress[0].notICMP.type: 255 is not between 0 and 254"));
-	assert_true(has(f, "t.yaml:12: GlobalNetworkPolicy r: spec.ingress[1].destination.ports: ports are only valid with protocol TCP, UDP, SCTP or UDPLite"));
-	assert_true(has(f, "t.yaml:17: GlobalNetworkPolicy r: spec.ingress[2].source.nets[0]: fd00::/8 is IPv6 but the rule's ipVersion is 4"));
-	assert_true(has(f, "t.yaml:18: GlobalNetworkPolicy r: spec.ingress[2].source.services: not supported by Palisade (match the service's pods with a selector instead)"));
-	assert_true(has(f, "t.yaml:19: GlobalNetworkPolicy r: spec.ingress[2].http: not supported by Palisade (HTTP matches need a proxy)"));
-	assert_true(has(f, "t.yaml:20: GlobalNetworkPolicy r: spec.ingress[3].action: \"allow\" is not one of Allow, Deny, Log, Pass (did you mean \"Allow\"?)"));
-	assert_true(has(f, "t.yaml:21: GlobalNetworkPolicy r: spec.ingress[3].notProtocol: 0 is not between 1 and 255"));
-	assert_true(has(f, "t.yaml:22: GlobalNetworkPolicy r: spec.ingress[3].ipVersion: must be 4 or 6"));
-	assert_true(has(f, "t.yaml:23: GlobalNetworkPolicy r: spec.ingress[3].icmp: only valid with protocol ICMP or ICMPv6"));
-	assert_true(has(f, "t.yaml:25: GlobalNetworkPolicy r: spec.ingress[3].destination.ports[0]: 0 is not between 1 and 65535"));
-	assert_true(has(f, "t.yaml:25: GlobalNetworkPolicy r: spec.ingress[3].destination.ports[1]: \"2:1\" is not a valid port range: 2 is greater than 1"));
-	assert_true(has(f, "t.yaml:25: GlobalNetworkPolicy r: spec.ingress[3].destination.ports[2]: \"1:70000\" is not a valid port range: ports must be between 1 and 65535"));
-	assert_true(has(f, "t.yaml:25: GlobalNetworkPolicy r: spec.ingress[3].destination.ports[3]: \"Http\" is not a port, a range \"lo:hi\" or a valid port name: must consist of lowercase letters, digits and '-'"));
-	assert_true(has(f, "t.yaml:25: GlobalNetworkPolicy r: spec.ingress[3].destination.ports[4]: expected an integer, found \"1.5\""));
-	assert_true(has(f, "t.yaml:25: GlobalNetworkPolicy r: spec.ingress[3].destination.ports: ports are only valid with protocol TCP, UDP, SCTP or UDPLite"));
-	assert_true(has(f, "t.yaml:26: GlobalNetworkPolicy r: spec.ingress[3].destination.nets[2]: \"300.0.0.0/8\" is not a valid CIDR"));
-	assert_true(has(f, "t.yaml:27: GlobalNetworkPolicy r: spec.ingress[3].destination.selector: invalid selector \"a ==\": column 5: expected a quoted string after \"==\", found end of input"));
-	assert_true(has(f, "t.yaml:28: GlobalNetworkPolicy r: spec.ingress[3].destination.serviceAccount: unknown field (did you mean \"serviceAccounts\"?)"));
+	assert_true(has(
+		f,
+		"t.yaml:7: GlobalNetworkPolicy r: spec.ingress[0].ipVersion: must be 4 with protocol ICMP"));
+	assert_true(has(
+		f,
+		"t.yaml:8: GlobalNetworkPolicy r: spec.ingress[0].icmp.code: requires an ICMP type"));
+	assert_true(has(
+		f,
+		"t.yaml:9: GlobalNetworkPolicy r: spec.ingress[0].notICMP.type: 255 is not between 0 and 254"));
+	assert_true(has(
+		f,
+		"t.yaml:12: GlobalNetworkPolicy r: spec.ingress[1].destination.ports: ports are only valid with protocol TCP, UDP, SCTP or UDPLite"));
+	assert_true(has(
+		f,
+		"t.yaml:17: GlobalNetworkPolicy r: spec.ingress[2].source.nets[0]: fd00::/8 is IPv6 but the rule's ipVersion is 4"));
+	assert_true(has(
+		f,
+		"t.yaml:18: GlobalNetworkPolicy r: spec.ingress[2].source.services: not supported by Palisade (match the service's pods with a selector instead)"));
+	assert_true(has(
+		f,
+		"t.yaml:19: GlobalNetworkPolicy r: spec.ingress[2].http: not supported by Palisade (HTTP matches need a proxy)"));
+	assert_true(has(
+		f,
+		"t.yaml:20: GlobalNetworkPolicy r: spec.ingress[3].action: \"allow\" is not one of Allow, Deny, Log, Pass (did you mean \"Allow\"?)"));
+	assert_true(has(
+		f,
+		"t.yaml:21: GlobalNetworkPolicy r: spec.ingress[3].notProtocol: 0 is not between 1 and 255"));
+	assert_true(has(
+		f, "t.yaml:22: GlobalNetworkPolicy r: spec.ingress[3].ipVersion: must be 4 or 6"));
+	assert_true(has(
+		f,
+		"t.yaml:23: GlobalNetworkPolicy r: spec.ingress[3].icmp: only valid with protocol ICMP or ICMPv6"));
+	assert_true(has(
+		f,
+		"t.yaml:25: GlobalNetworkPolicy r: spec.ingress[3].destination.ports[0]: 0 is not between 1 and 65535"));
+	assert_true(has(
+		f,
+		"t.yaml:25: GlobalNetworkPolicy r: spec.ingress[3].destination.ports[1]: \"2:1\" is not a valid port range: 2 is greater than 1"));
+	assert_true(has(
+		f,
+		"t.yaml:25: GlobalNetworkPolicy r: spec.ingress[3].destination.ports[2]: \"1:70000\" is not a valid port range: ports must be between 1 and 65535"));
+	assert_true(has(
+		f,
+		"t.yaml:25: GlobalNetworkPolicy r: spec.ingress[3].destination.ports[3]: \"Http\" is not a port, a range \"lo:hi\" or a valid port name: must consist of lowercase letters, digits and '-'"));
+	assert_true(has(
+		f,
+		"t.yaml:25: GlobalNetworkPolicy r: spec.ingress[3].destination.ports[4]: expected an integer, found \"1.5\""));
+	assert_true(has(
+		f,
+		"t.yaml:25: GlobalNetworkPolicy r: spec.ingress[3].destination.ports: ports are only valid with protocol TCP, UDP, SCTP or UDPLite"));
+	assert_true(has(
+		f,
+		"t.yaml:26: GlobalNetworkPolicy r: spec.ingress[3].destination.nets[2]: \"300.0.0.0/8\" is not a valid CIDR"));
+	assert_true(has(
+		f,
+		"t.yaml:27: GlobalNetworkPolicy r: spec.ingress[3].destination.selector: invalid selector \"a ==\": column 5: expected a quoted string after \"==\", found end of input"));
+	assert_true(has(
+		f,
+		"t.yaml:28: GlobalNetworkPolicy r: spec.ingress[3].destination.serviceAccount: unknown field (did you mean \"serviceAccounts\"?)"));
 	done(f);
 }
 
@@ -300,7 +339,9 @@ static void test_rule_bad_protocol_no_cascade(void **state)
 	(void)state;
 	/* Only the protocol is wrong; what depends on it is not reported again. */
 	assert_int_equal(f->d.errors, 1);
-	assert_true(has(f, "t.yaml:7: GlobalNetworkPolicy c: spec.ingress[0].protocol: \"TPC\" is not a protocol: use TCP, UDP, ICMP, ICMPv6, SCTP, UDPLite or a number 1..255"));
+	assert_true(has(
+		f,
+		"t.yaml:7: GlobalNetworkPolicy c: spec.ingress[0].protocol: \"TPC\" is not a protocol: use TCP, UDP, ICMP, ICMPv6, SCTP, UDPLite or a number 1..255"));
 	done(f);
 }
 
@@ -319,8 +360,12 @@ static void test_rule_mixed_families(void **state)
 			    "    ipVersion: 4\n");
 
 	(void)state;
-	assert_true(has(f, "t.yaml:8: GlobalNetworkPolicy m: spec.egress[0].destination.notNets[0]: fd00::/8 is IPv6 but the rule already matches IPv4 addresses; one rule cannot mix them"));
-	assert_true(has(f, "t.yaml:11: GlobalNetworkPolicy m: spec.egress[1].ipVersion: must be 6 with protocol ICMPv6"));
+	assert_true(has(
+		f,
+		"t.yaml:8: GlobalNetworkPolicy m: spec.egress[0].destination.notNets[0]: fd00::/8 is IPv6 but the rule already matches IPv4 addresses; one rule cannot mix them"));
+	assert_true(has(
+		f,
+		"t.yaml:11: GlobalNetworkPolicy m: spec.egress[1].ipVersion: must be 6 with protocol ICMPv6"));
 	assert_int_equal(f->d.errors, 2);
 	done(f);
 }
@@ -355,19 +400,44 @@ static void test_policy_errors(void **state)
 
 	(void)state;
 	assert_int_equal(f->s.n, 0);
-	assert_true(has(f, "t.yaml:3: NetworkPolicy n/x.y.z: metadata.name: \"x.y.z\" is not a valid policy name: use lowercase letters, digits and '-', with at most one '.' after the tier name"));
-	assert_true(has(f, "t.yaml:5: NetworkPolicy n/x.y.z: spec.tier: \"Bad_Tier\" is not a valid tier name: must consist of lowercase letters, digits and '-', and start and end with a letter or digit"));
-	assert_true(has(f, "t.yaml:6: NetworkPolicy n/x.y.z: spec.order: expected a number, found a string"));
-	assert_true(has(f, "t.yaml:7: NetworkPolicy n/x.y.z: spec.namespaceSelector: only valid in a GlobalNetworkPolicy"));
-	assert_true(has(f, "t.yaml:8: NetworkPolicy n/x.y.z: spec.doNotTrack: only valid in a GlobalNetworkPolicy"));
-	assert_true(has(f, "t.yaml:9: NetworkPolicy n/x.y.z: spec.types[1]: Ingress is listed twice"));
-	assert_true(has(f, "t.yaml:9: NetworkPolicy n/x.y.z: spec.types[2]: \"Both\" is not one of Ingress, Egress"));
-	assert_true(has(f, "t.yaml:10: NetworkPolicy n/x.y.z: spec.selectr: unknown field (did you mean \"selector\"?)"));
-	assert_true(has(f, "t.yaml:14: GlobalNetworkPolicy web.allow: metadata.name: a policy in tier \"default\" must be named \"<name>\" or \"default.<name>\""));
-	assert_true(has(f, "t.yaml:15: GlobalNetworkPolicy web.allow: spec.selector: global() can only be used in a rule's namespaceSelector"));
-	assert_true(has(f, "t.yaml:19: GlobalNetworkPolicy allow: metadata.name: a policy in tier \"security\" must be named \"security.<name>\""));
-	assert_true(has(f, "t.yaml:20: GlobalNetworkPolicy allow: spec.serviceAccountSelector: invalid selector \"x ==\": column 5: expected a quoted string after \"==\", found end of input"));
-	assert_true(has(f, "t.yaml:25: GlobalNetworkPolicy default.ok: spec.order: \".inf\" is not a finite number"));
+	assert_true(has(
+		f,
+		"t.yaml:3: NetworkPolicy n/x.y.z: metadata.name: \"x.y.z\" is not a valid policy name: use lowercase letters, digits and '-', with at most one '.' after the tier name"));
+	assert_true(has(
+		f,
+		"t.yaml:5: NetworkPolicy n/x.y.z: spec.tier: \"Bad_Tier\" is not a valid tier name: must consist of lowercase letters, digits and '-', and start and end with a letter or digit"));
+	assert_true(has(
+		f,
+		"t.yaml:6: NetworkPolicy n/x.y.z: spec.order: expected a number, found a string"));
+	assert_true(has(
+		f,
+		"t.yaml:7: NetworkPolicy n/x.y.z: spec.namespaceSelector: only valid in a GlobalNetworkPolicy"));
+	assert_true(has(
+		f,
+		"t.yaml:8: NetworkPolicy n/x.y.z: spec.doNotTrack: only valid in a GlobalNetworkPolicy"));
+	assert_true(
+		has(f, "t.yaml:9: NetworkPolicy n/x.y.z: spec.types[1]: Ingress is listed twice"));
+	assert_true(has(
+		f,
+		"t.yaml:9: NetworkPolicy n/x.y.z: spec.types[2]: \"Both\" is not one of Ingress, Egress"));
+	assert_true(has(
+		f,
+		"t.yaml:10: NetworkPolicy n/x.y.z: spec.selectr: unknown field (did you mean \"selector\"?)"));
+	assert_true(has(
+		f,
+		"t.yaml:14: GlobalNetworkPolicy web.allow: metadata.name: a policy in tier \"default\" must be named \"<name>\" or \"default.<name>\""));
+	assert_true(has(
+		f,
+		"t.yaml:15: GlobalNetworkPolicy web.allow: spec.selector: global() can only be used in a rule's namespaceSelector"));
+	assert_true(has(
+		f,
+		"t.yaml:19: GlobalNetworkPolicy allow: metadata.name: a policy in tier \"security\" must be named \"security.<name>\""));
+	assert_true(has(
+		f,
+		"t.yaml:20: GlobalNetworkPolicy allow: spec.serviceAccountSelector: invalid selector \"x ==\": column 5: expected a quoted string after \"==\", found end of input"));
+	assert_true(has(
+		f,
+		"t.yaml:25: GlobalNetworkPolicy default.ok: spec.order: \".inf\" is not a finite number"));
 	done(f);
 }
 
@@ -395,12 +465,24 @@ static void test_gnp_host_flags(void **state)
 	assert_true(f->s.v[0]->u.policy.pre_dnat);
 	assert_true(f->s.v[0]->u.policy.apply_on_forward);
 	assert_false(f->s.v[0]->u.policy.do_not_track);
-	assert_true(has(f, "t.yaml:5: warning: GlobalNetworkPolicy hep: spec.preDNAT: not enforced by Palisade yet"));
-	assert_true(has(f, "t.yaml:6: warning: GlobalNetworkPolicy hep: spec.applyOnForward: not enforced by Palisade yet"));
-	assert_true(has(f, "t.yaml:14: GlobalNetworkPolicy bad: spec.preDNAT: preDNAT and doNotTrack cannot both be true"));
-	assert_true(has(f, "t.yaml:16: GlobalNetworkPolicy bad: spec.egress: a preDNAT policy cannot have egress rules"));
-	assert_true(has(f, "t.yaml:15: GlobalNetworkPolicy bad: spec.types: a preDNAT policy cannot have type Egress"));
-	assert_true(has(f, "t.yaml:13: GlobalNetworkPolicy bad: spec.applyOnForward: must be true when preDNAT or doNotTrack is true"));
+	assert_true(has(
+		f,
+		"t.yaml:5: warning: GlobalNetworkPolicy hep: spec.preDNAT: not enforced by Palisade yet"));
+	assert_true(has(
+		f,
+		"t.yaml:6: warning: GlobalNetworkPolicy hep: spec.applyOnForward: not enforced by Palisade yet"));
+	assert_true(has(
+		f,
+		"t.yaml:14: GlobalNetworkPolicy bad: spec.preDNAT: preDNAT and doNotTrack cannot both be true"));
+	assert_true(has(
+		f,
+		"t.yaml:16: GlobalNetworkPolicy bad: spec.egress: a preDNAT policy cannot have egress rules"));
+	assert_true(has(
+		f,
+		"t.yaml:15: GlobalNetworkPolicy bad: spec.types: a preDNAT policy cannot have type Egress"));
+	assert_true(has(
+		f,
+		"t.yaml:13: GlobalNetworkPolicy bad: spec.applyOnForward: must be true when preDNAT or doNotTrack is true"));
 	assert_int_equal(f->d.errors, 4);
 	done(f);
 }
@@ -437,10 +519,11 @@ static void test_policy_names(void **state)
 
 static void test_tier(void **state)
 {
-	struct fx *f = load("apiVersion: projectcalico.org/v3\nkind: Tier\n"
-			    "metadata: {name: security}\nspec: {order: 100, defaultAction: Pass}\n"
-			    "---\n"
-			    "apiVersion: projectcalico.org/v3\nkind: Tier\nmetadata: {name: last}\n");
+	struct fx *f =
+		load("apiVersion: projectcalico.org/v3\nkind: Tier\n"
+		     "metadata: {name: security}\nspec: {order: 100, defaultAction: Pass}\n"
+		     "---\n"
+		     "apiVersion: projectcalico.org/v3\nkind: Tier\nmetadata: {name: last}\n");
 
 	(void)state;
 	assert_clean(f);
@@ -455,30 +538,36 @@ static void test_tier(void **state)
 	f = load("apiVersion: projectcalico.org/v3\nkind: Tier\n"
 		 "metadata: {name: a.b}\nspec: {defaultAction: Allow, order: x}\n");
 	assert_int_equal(f->s.n, 0);
-	assert_true(has(f, "t.yaml:3: Tier a.b: metadata.name: \"a.b\" is not a valid name (a DNS-1123 label): must consist of lowercase letters, digits and '-', and start and end with a letter or digit"));
-	assert_true(has(f, "t.yaml:4: Tier a.b: spec.defaultAction: \"Allow\" is not one of Deny, Pass"));
+	assert_true(has(
+		f,
+		"t.yaml:3: Tier a.b: metadata.name: \"a.b\" is not a valid name (a DNS-1123 label): must consist of lowercase letters, digits and '-', and start and end with a letter or digit"));
+	assert_true(has(
+		f, "t.yaml:4: Tier a.b: spec.defaultAction: \"Allow\" is not one of Deny, Pass"));
 	assert_true(has(f, "t.yaml:4: Tier a.b: spec.order: expected a number, found a string"));
 	done(f);
 }
 
 static void test_network_sets(void **state)
 {
-	struct fx *f = load("apiVersion: projectcalico.org/v3\n"
-			    "kind: GlobalNetworkSet\n"
-			    "metadata: {name: threatfeed.x, labels: {security-action: block}}\n"
-			    "spec:\n"
-			    "  nets: [198.51.100.0/24, 203.0.113.7, 10.0.0.1/24, \"2001:db8::/48\"]\n"
-			    "---\n"
-			    "apiVersion: projectcalico.org/v3\n"
-			    "kind: NetworkSet\n"
-			    "metadata: {name: partners, namespace: shop}\n"
-			    "spec: {nets: []}\n");
+	struct fx *f =
+		load("apiVersion: projectcalico.org/v3\n"
+		     "kind: GlobalNetworkSet\n"
+		     "metadata: {name: threatfeed.x, labels: {security-action: block}}\n"
+		     "spec:\n"
+		     "  nets: [198.51.100.0/24, 203.0.113.7, 10.0.0.1/24, \"2001:db8::/48\"]\n"
+		     "---\n"
+		     "apiVersion: projectcalico.org/v3\n"
+		     "kind: NetworkSet\n"
+		     "metadata: {name: partners, namespace: shop}\n"
+		     "spec: {nets: []}\n");
 	const struct res_network_set *n;
 
 	(void)state;
 	assert_int_equal(f->d.errors, 0);
 	assert_int_equal(f->d.warnings, 1);
-	assert_true(has(f, "t.yaml:5: warning: GlobalNetworkSet threatfeed.x: spec.nets[2]: 10.0.0.1/24 has host bits set; read as 10.0.0.0/24"));
+	assert_true(has(
+		f,
+		"t.yaml:5: warning: GlobalNetworkSet threatfeed.x: spec.nets[2]: 10.0.0.1/24 has host bits set; read as 10.0.0.0/24"));
 	assert_int_equal(f->s.n, 2);
 	n = &f->s.v[0]->u.netset;
 	assert_int_equal(n->nnets, 4);
@@ -496,9 +585,14 @@ static void test_network_sets(void **state)
 		 "  nets: [10.0.0.0/8, bogus]\n"
 		 "  allowedEgressDomains: [example.com]\n");
 	assert_int_equal(f->s.n, 0);
-	assert_true(has(f, "t.yaml:3: NetworkSet default/d: metadata.labels: \"projectcalico.org/namespace\" is reserved for Calico and cannot be set on a network set"));
-	assert_true(has(f, "t.yaml:5: NetworkSet default/d: spec.nets[1]: \"bogus\" is not a valid CIDR"));
-	assert_true(has(f, "t.yaml:6: NetworkSet default/d: spec.allowedEgressDomains: not supported by Palisade (domain-based network sets need DNS policy)"));
+	assert_true(has(
+		f,
+		"t.yaml:3: NetworkSet default/d: metadata.labels: \"projectcalico.org/namespace\" is reserved for Calico and cannot be set on a network set"));
+	assert_true(has(
+		f, "t.yaml:5: NetworkSet default/d: spec.nets[1]: \"bogus\" is not a valid CIDR"));
+	assert_true(has(
+		f,
+		"t.yaml:6: NetworkSet default/d: spec.allowedEgressDomains: not supported by Palisade (domain-based network sets need DNS policy)"));
 	done(f);
 }
 
@@ -539,25 +633,33 @@ static void test_host_endpoint(void **state)
 	assert_string_equal(f->s.v[1]->u.hep.interface_name, "*");
 	done(f);
 
-	f = load("apiVersion: projectcalico.org/v3\n"
-		 "kind: HostEndpoint\n"
-		 "metadata: {name: h}\n"
-		 "spec:\n"
-		 "  profiles: [a]\n"
-		 "  ports: [{port: 0, protocol: ICMP}]\n"
-		 "---\n"
-		 "apiVersion: projectcalico.org/v3\n"
-		 "kind: HostEndpoint\n"
-		 "metadata: {name: i}\n"
-		 "spec: {node: n, interfaceName: this-is-far-too-long0, expectedIPs: [1.2.3.4.5]}\n");
+	f = load(
+		"apiVersion: projectcalico.org/v3\n"
+		"kind: HostEndpoint\n"
+		"metadata: {name: h}\n"
+		"spec:\n"
+		"  profiles: [a]\n"
+		"  ports: [{port: 0, protocol: ICMP}]\n"
+		"---\n"
+		"apiVersion: projectcalico.org/v3\n"
+		"kind: HostEndpoint\n"
+		"metadata: {name: i}\n"
+		"spec: {node: n, interfaceName: this-is-far-too-long0, expectedIPs: [1.2.3.4.5]}\n");
 	assert_int_equal(f->s.n, 0);
 	assert_true(has(f, "t.yaml:5: HostEndpoint h: spec.node: required"));
-	assert_true(has(f, "t.yaml:5: HostEndpoint h: spec: interfaceName or expectedIPs is required"));
+	assert_true(
+		has(f, "t.yaml:5: HostEndpoint h: spec: interfaceName or expectedIPs is required"));
 	assert_true(has(f, "t.yaml:6: HostEndpoint h: spec.ports[0].name: required"));
-	assert_true(has(f, "t.yaml:6: HostEndpoint h: spec.ports[0].port: 0 is not between 1 and 65535"));
-	assert_true(has(f, "t.yaml:6: HostEndpoint h: spec.ports[0].protocol: must be TCP, UDP or SCTP"));
-	assert_true(has(f, "t.yaml:11: HostEndpoint i: spec.interfaceName: \"this-is-far-too-long0\" is not a valid interface name: 1 to 15 letters, digits, '_', '.' or '-', or \"*\""));
-	assert_true(has(f, "t.yaml:11: HostEndpoint i: spec.expectedIPs[0]: \"1.2.3.4.5\" is not a valid IP address"));
+	assert_true(has(
+		f, "t.yaml:6: HostEndpoint h: spec.ports[0].port: 0 is not between 1 and 65535"));
+	assert_true(has(
+		f, "t.yaml:6: HostEndpoint h: spec.ports[0].protocol: must be TCP, UDP or SCTP"));
+	assert_true(has(
+		f,
+		"t.yaml:11: HostEndpoint i: spec.interfaceName: \"this-is-far-too-long0\" is not a valid interface name: 1 to 15 letters, digits, '_', '.' or '-', or \"*\""));
+	assert_true(has(
+		f,
+		"t.yaml:11: HostEndpoint i: spec.expectedIPs[0]: \"1.2.3.4.5\" is not a valid IP address"));
 	done(f);
 }
 
@@ -616,24 +718,35 @@ static void test_workload_endpoint(void **state)
 		 "  ipv4Gateway: \"fd00::1\"\n"
 		 "  ports: [{port: 80}]\n");
 	assert_int_equal(f->s.n, 0);
-	assert_true(has(f, "t.yaml:5: WorkloadEndpoint default/w: spec.ipNetworks[0]: must be a single address (/32 or /128)"));
-	assert_true(has(f, "t.yaml:6: WorkloadEndpoint default/w: spec.mac: \"02:42:ac:11:00\" is not a MAC address (like 02:00:00:00:00:01)"));
-	assert_true(has(f, "t.yaml:7: WorkloadEndpoint default/w: spec.containerID: \"-x\" is not a valid container ID: letters, digits and '-'"));
-	assert_true(has(f, "t.yaml:8: WorkloadEndpoint default/w: spec.ipNATs[0]: internalIP and externalIP must be the same IP version"));
-	assert_true(has(f, "t.yaml:9: WorkloadEndpoint default/w: spec.ipv4Gateway: \"fd00::1\" is not an IPv4 address"));
+	assert_true(has(
+		f,
+		"t.yaml:5: WorkloadEndpoint default/w: spec.ipNetworks[0]: must be a single address (/32 or /128)"));
+	assert_true(has(
+		f,
+		"t.yaml:6: WorkloadEndpoint default/w: spec.mac: \"02:42:ac:11:00\" is not a MAC address (like 02:00:00:00:00:01)"));
+	assert_true(has(
+		f,
+		"t.yaml:7: WorkloadEndpoint default/w: spec.containerID: \"-x\" is not a valid container ID: letters, digits and '-'"));
+	assert_true(has(
+		f,
+		"t.yaml:8: WorkloadEndpoint default/w: spec.ipNATs[0]: internalIP and externalIP must be the same IP version"));
+	assert_true(has(
+		f,
+		"t.yaml:9: WorkloadEndpoint default/w: spec.ipv4Gateway: \"fd00::1\" is not an IPv4 address"));
 	assert_true(has(f, "t.yaml:10: WorkloadEndpoint default/w: spec.ports[0].name: required"));
 	done(f);
 }
 
 static void test_profile(void **state)
 {
-	struct fx *f = load("apiVersion: projectcalico.org/v3\n"
-			    "kind: Profile\n"
-			    "metadata: {name: kns.shop}\n"
-			    "spec:\n"
-			    "  labelsToApply: {pcns.team: a}\n"
-			    "  ingress: [{action: Allow}]\n"
-			    "  egress: [{action: Allow}, {action: Deny, protocol: TCP, destination: {ports: [25]}}]\n");
+	struct fx *f = load(
+		"apiVersion: projectcalico.org/v3\n"
+		"kind: Profile\n"
+		"metadata: {name: kns.shop}\n"
+		"spec:\n"
+		"  labelsToApply: {pcns.team: a}\n"
+		"  ingress: [{action: Allow}]\n"
+		"  egress: [{action: Allow}, {action: Deny, protocol: TCP, destination: {ports: [25]}}]\n");
 	const struct res_profile *p;
 
 	(void)state;
@@ -648,8 +761,11 @@ static void test_profile(void **state)
 	f = load("apiVersion: projectcalico.org/v3\nkind: Profile\nmetadata: {name: p}\n"
 		 "spec: {ingress: [{action: Reject}], labelsToApply: {a: [b]}}\n");
 	assert_int_equal(f->s.n, 0);
-	assert_true(has(f, "t.yaml:4: Profile p: spec.ingress[0].action: \"Reject\" is not one of Allow, Deny, Log, Pass"));
-	assert_true(has(f, "t.yaml:4: Profile p: spec.labelsToApply.a: expected a string, found a list"));
+	assert_true(has(
+		f,
+		"t.yaml:4: Profile p: spec.ingress[0].action: \"Reject\" is not one of Allow, Deny, Log, Pass"));
+	assert_true(has(
+		f, "t.yaml:4: Profile p: spec.labelsToApply.a: expected a string, found a list"));
 	done(f);
 }
 
@@ -657,46 +773,47 @@ static void test_profile(void **state)
 
 static void test_feed_full(void **state)
 {
-	struct fx *f = load("apiVersion: projectcalico.org/v3\n"
-			    "kind: GlobalThreatFeed\n"
-			    "metadata: {name: csv-feed}\n"
-			    "spec:\n"
-			    "  content: IPSet\n"
-			    "  mode: Disabled\n"
-			    "  description: a CSV feed\n"
-			    "  feedType: Custom\n"
-			    "  pull:\n"
-			    "    period: 1h30m\n"
-			    "    http:\n"
-			    "      url: http://feeds.example/ips.csv\n"
-			    "      headers:\n"
-			    "      - {name: Accept, value: text/csv}\n"
-			    "      - name: Authorization\n"
-			    "        valueFrom: {secretKeyRef: {name: feed-creds, key: token, optional: true}}\n"
-			    "      format:\n"
-			    "        csv: {fieldName: ip, header: true, columnDelimiter: \";\", commentDelimiter: \"#\", recordSize: 3, disableRecordSizeValidation: true}\n"
-			    "  globalNetworkSet: {labels: {feed: csv}}\n"
-			    "status:\n"
-			    "  lastSuccessfulSync: \"2024-01-01T00:00:00Z\"\n"
-			    "  errorConditions: []\n"
-			    "---\n"
-			    "apiVersion: projectcalico.org/v3\n"
-			    "kind: GlobalThreatFeed\n"
-			    "metadata: {name: json-feed}\n"
-			    "spec:\n"
-			    "  pull:\n"
-			    "    period: 5m\n"
-			    "    http: {url: \"https://x.example/a.json\", format: {json: {path: \"$.ips[*]\"}}}\n"
-			    "---\n"
-			    "apiVersion: projectcalico.org/v3\n"
-			    "kind: GlobalThreatFeed\n"
-			    "metadata: {name: push-feed}\n"
-			    "spec: {}\n"
-			    "---\n"
-			    "apiVersion: projectcalico.org/v3\n"
-			    "kind: GlobalThreatFeed\n"
-			    "metadata: {name: nl-feed}\n"
-			    "spec: {pull: {http: {url: \"https://x\", format: {newlineDelimited: {}}}}}\n");
+	struct fx *f = load(
+		"apiVersion: projectcalico.org/v3\n"
+		"kind: GlobalThreatFeed\n"
+		"metadata: {name: csv-feed}\n"
+		"spec:\n"
+		"  content: IPSet\n"
+		"  mode: Disabled\n"
+		"  description: a CSV feed\n"
+		"  feedType: Custom\n"
+		"  pull:\n"
+		"    period: 1h30m\n"
+		"    http:\n"
+		"      url: http://feeds.example/ips.csv\n"
+		"      headers:\n"
+		"      - {name: Accept, value: text/csv}\n"
+		"      - name: Authorization\n"
+		"        valueFrom: {secretKeyRef: {name: feed-creds, key: token, optional: true}}\n"
+		"      format:\n"
+		"        csv: {fieldName: ip, header: true, columnDelimiter: \";\", commentDelimiter: \"#\", recordSize: 3, disableRecordSizeValidation: true}\n"
+		"  globalNetworkSet: {labels: {feed: csv}}\n"
+		"status:\n"
+		"  lastSuccessfulSync: \"2024-01-01T00:00:00Z\"\n"
+		"  errorConditions: []\n"
+		"---\n"
+		"apiVersion: projectcalico.org/v3\n"
+		"kind: GlobalThreatFeed\n"
+		"metadata: {name: json-feed}\n"
+		"spec:\n"
+		"  pull:\n"
+		"    period: 5m\n"
+		"    http: {url: \"https://x.example/a.json\", format: {json: {path: \"$.ips[*]\"}}}\n"
+		"---\n"
+		"apiVersion: projectcalico.org/v3\n"
+		"kind: GlobalThreatFeed\n"
+		"metadata: {name: push-feed}\n"
+		"spec: {}\n"
+		"---\n"
+		"apiVersion: projectcalico.org/v3\n"
+		"kind: GlobalThreatFeed\n"
+		"metadata: {name: nl-feed}\n"
+		"spec: {pull: {http: {url: \"https://x\", format: {newlineDelimited: {}}}}}\n");
 	const struct res_threat_feed *t;
 
 	(void)state;
@@ -739,65 +856,99 @@ static void test_feed_full(void **state)
 
 static void test_feed_errors(void **state)
 {
-	struct fx *f = load("apiVersion: projectcalico.org/v3\n"
-			    "kind: GlobalThreatFeed\n"
-			    "metadata: {name: f1}\n"
-			    "spec:\n"
-			    "  content: DomainNameSet\n"
-			    "  mode: enabled\n"
-			    "  pull:\n"
-			    "    period: 1m\n"
-			    "    http:\n"
-			    "      url: ftp://x\n"
-			    "      headers:\n"
-			    "      - {name: \"Bad Name\", value: x}\n"
-			    "      - {name: A, valueFrom: {secretKeyRef: {name: s}, configMapKeyRef: {name: c, key: k}}}\n"
-			    "      - {name: X}\n"
-			    "      - {name: Y, value: v, valueFrom: {secretKeyRef: {name: s, key: k}}}\n"
-			    "      format:\n"
-			    "        json: {path: \"$.ips\"}\n"
-			    "        csv: {fieldName: ip, fieldNum: 1, columnDelimiter: \";;\"}\n"
-			    "status:\n"
-			    "  bogus: 1\n"
-			    "---\n"
-			    "apiVersion: projectcalico.org/v3\n"
-			    "kind: GlobalThreatFeed\n"
-			    "metadata: {name: f2}\n"
-			    "spec:\n"
-			    "  pull:\n"
-			    "    period: 24\n"
-			    "    htp: {}\n"
-			    "---\n"
-			    "apiVersion: projectcalico.org/v3\n"
-			    "kind: GlobalThreatFeed\n"
-			    "metadata: {name: f3}\n"
-			    "spec:\n"
-			    "  pull:\n"
-			    "    http:\n"
-			    "      format: {csv: {fieldName: ip}, json: {}}\n");
+	struct fx *f = load(
+		"apiVersion: projectcalico.org/v3\n"
+		"kind: GlobalThreatFeed\n"
+		"metadata: {name: f1}\n"
+		"spec:\n"
+		"  content: DomainNameSet\n"
+		"  mode: enabled\n"
+		"  pull:\n"
+		"    period: 1m\n"
+		"    http:\n"
+		"      url: ftp://x\n"
+		"      headers:\n"
+		"      - {name: \"Bad Name\", value: x}\n"
+		"      - {name: A, valueFrom: {secretKeyRef: {name: s}, configMapKeyRef: {name: c, key: k}}}\n"
+		"      - {name: X}\n"
+		"      - {name: Y, value: v, valueFrom: {secretKeyRef: {name: s, key: k}}}\n"
+		"      format:\n"
+		"        json: {path: \"$.ips\"}\n"
+		"        csv: {fieldName: ip, fieldNum: 1, columnDelimiter: \";;\"}\n"
+		"status:\n"
+		"  bogus: 1\n"
+		"---\n"
+		"apiVersion: projectcalico.org/v3\n"
+		"kind: GlobalThreatFeed\n"
+		"metadata: {name: f2}\n"
+		"spec:\n"
+		"  pull:\n"
+		"    period: 24\n"
+		"    htp: {}\n"
+		"---\n"
+		"apiVersion: projectcalico.org/v3\n"
+		"kind: GlobalThreatFeed\n"
+		"metadata: {name: f3}\n"
+		"spec:\n"
+		"  pull:\n"
+		"    http:\n"
+		"      format: {csv: {fieldName: ip}, json: {}}\n");
 
 	(void)state;
 	assert_int_equal(f->s.n, 0);
-	assert_true(has(f, "t.yaml:5: GlobalThreatFeed f1: spec.content: DomainNameSet is not supported by Palisade (only IPSet feeds are)"));
-	assert_true(has(f, "t.yaml:6: GlobalThreatFeed f1: spec.mode: \"enabled\" is not one of Enabled, Disabled (did you mean \"Enabled\"?)"));
-	assert_true(has(f, "t.yaml:8: GlobalThreatFeed f1: spec.pull.period: \"1m\" is shorter than the minimum of 5m"));
-	assert_true(has(f, "t.yaml:10: GlobalThreatFeed f1: spec.pull.http.url: \"ftp://x\" is not an http:// or https:// URL"));
-	assert_true(has(f, "t.yaml:12: GlobalThreatFeed f1: spec.pull.http.headers[0].name: \"Bad Name\" is not a valid HTTP header name"));
-	assert_true(has(f, "t.yaml:13: GlobalThreatFeed f1: spec.pull.http.headers[1].valueFrom.secretKeyRef.key: required"));
-	assert_true(has(f, "t.yaml:13: GlobalThreatFeed f1: spec.pull.http.headers[1].valueFrom: must have exactly one of configMapKeyRef, secretKeyRef"));
-	assert_true(has(f, "t.yaml:14: GlobalThreatFeed f1: spec.pull.http.headers[2]: one of value or valueFrom is required"));
-	assert_true(has(f, "t.yaml:15: GlobalThreatFeed f1: spec.pull.http.headers[3]: value and valueFrom cannot both be set"));
-	assert_true(has(f, "t.yaml:17: GlobalThreatFeed f1: spec.pull.http.format: must have exactly one of newlineDelimited, json, csv"));
-	assert_true(has(f, "t.yaml:18: GlobalThreatFeed f1: spec.pull.http.format.csv.columnDelimiter: must be a single character, found \";;\""));
-	assert_true(has(f, "t.yaml:18: GlobalThreatFeed f1: spec.pull.http.format.csv: fieldNum and fieldName cannot both be set"));
+	assert_true(has(
+		f,
+		"t.yaml:5: GlobalThreatFeed f1: spec.content: DomainNameSet is not supported by Palisade (only IPSet feeds are)"));
+	assert_true(has(
+		f,
+		"t.yaml:6: GlobalThreatFeed f1: spec.mode: \"enabled\" is not one of Enabled, Disabled (did you mean \"Enabled\"?)"));
+	assert_true(has(
+		f,
+		"t.yaml:8: GlobalThreatFeed f1: spec.pull.period: \"1m\" is shorter than the minimum of 5m"));
+	assert_true(has(
+		f,
+		"t.yaml:10: GlobalThreatFeed f1: spec.pull.http.url: \"ftp://x\" is not an http:// or https:// URL"));
+	assert_true(has(
+		f,
+		"t.yaml:12: GlobalThreatFeed f1: spec.pull.http.headers[0].name: \"Bad Name\" is not a valid HTTP header name"));
+	assert_true(has(
+		f,
+		"t.yaml:13: GlobalThreatFeed f1: spec.pull.http.headers[1].valueFrom.secretKeyRef.key: required"));
+	assert_true(has(
+		f,
+		"t.yaml:13: GlobalThreatFeed f1: spec.pull.http.headers[1].valueFrom: must have exactly one of configMapKeyRef, secretKeyRef"));
+	assert_true(has(
+		f,
+		"t.yaml:14: GlobalThreatFeed f1: spec.pull.http.headers[2]: one of value or valueFrom is required"));
+	assert_true(has(
+		f,
+		"t.yaml:15: GlobalThreatFeed f1: spec.pull.http.headers[3]: value and valueFrom cannot both be set"));
+	assert_true(has(
+		f,
+		"t.yaml:17: GlobalThreatFeed f1: spec.pull.http.format: must have exactly one of newlineDelimited, json, csv"));
+	assert_true(has(
+		f,
+		"t.yaml:18: GlobalThreatFeed f1: spec.pull.http.format.csv.columnDelimiter: must be a single character, found \";;\""));
+	assert_true(has(
+		f,
+		"t.yaml:18: GlobalThreatFeed f1: spec.pull.http.format.csv: fieldNum and fieldName cannot both be set"));
 	assert_true(has(f, "t.yaml:20: GlobalThreatFeed f1: status.bogus: unknown field"));
-	assert_true(has(f, "t.yaml:27: GlobalThreatFeed f2: spec.pull.period: expected a duration such as \"24h\" or \"5m\", found a number"));
+	assert_true(has(
+		f,
+		"t.yaml:27: GlobalThreatFeed f2: spec.pull.period: expected a duration such as \"24h\" or \"5m\", found a number"));
 	assert_true(has(f, "t.yaml:27: GlobalThreatFeed f2: spec.pull.http: required"));
-	assert_true(has(f, "t.yaml:28: GlobalThreatFeed f2: spec.pull.htp: unknown field (did you mean \"http\"?)"));
+	assert_true(has(
+		f,
+		"t.yaml:28: GlobalThreatFeed f2: spec.pull.htp: unknown field (did you mean \"http\"?)"));
 	assert_true(has(f, "t.yaml:36: GlobalThreatFeed f3: spec.pull.http.url: required"));
-	assert_true(has(f, "t.yaml:36: GlobalThreatFeed f3: spec.pull.http.format: must have exactly one of newlineDelimited, json, csv"));
-	assert_true(has(f, "t.yaml:36: GlobalThreatFeed f3: spec.pull.http.format.json.path: required"));
-	assert_true(has(f, "t.yaml:36: GlobalThreatFeed f3: spec.pull.http.format.csv.fieldName: requires header: true"));
+	assert_true(has(
+		f,
+		"t.yaml:36: GlobalThreatFeed f3: spec.pull.http.format: must have exactly one of newlineDelimited, json, csv"));
+	assert_true(has(
+		f, "t.yaml:36: GlobalThreatFeed f3: spec.pull.http.format.json.path: required"));
+	assert_true(has(
+		f,
+		"t.yaml:36: GlobalThreatFeed f3: spec.pull.http.format.csv.fieldName: requires header: true"));
 	done(f);
 }
 
@@ -805,28 +956,29 @@ static void test_feed_errors(void **state)
 
 static void test_alert(void **state)
 {
-	struct fx *f = load("apiVersion: projectcalico.org/v3\n"
-			    "kind: GlobalAlert\n"
-			    "metadata: {name: denies}\n"
-			    "spec:\n"
-			    "  summary: many denies from ${source_namespace}\n"
-			    "  description: many denies\n"
-			    "  severity: 100\n"
-			    "  dataSet: flows\n"
-			    "  query: action=deny\n"
-			    "  aggregateBy: [source_namespace, source_name_aggr]\n"
-			    "  metric: sum\n"
-			    "  field: num_flows\n"
-			    "  condition: gte\n"
-			    "  threshold: 99.5\n"
-			    "  period: 1m\n"
-			    "  lookback: 90s\n"
-			    "status: {active: true, healthy: true, lastUpdate: \"2024-01-01T00:00:00Z\"}\n"
-			    "---\n"
-			    "apiVersion: projectcalico.org/v3\n"
-			    "kind: GlobalAlert\n"
-			    "metadata: {name: minimal}\n"
-			    "spec: {description: d, severity: 1, dataSet: flows}\n");
+	struct fx *f =
+		load("apiVersion: projectcalico.org/v3\n"
+		     "kind: GlobalAlert\n"
+		     "metadata: {name: denies}\n"
+		     "spec:\n"
+		     "  summary: many denies from ${source_namespace}\n"
+		     "  description: many denies\n"
+		     "  severity: 100\n"
+		     "  dataSet: flows\n"
+		     "  query: action=deny\n"
+		     "  aggregateBy: [source_namespace, source_name_aggr]\n"
+		     "  metric: sum\n"
+		     "  field: num_flows\n"
+		     "  condition: gte\n"
+		     "  threshold: 99.5\n"
+		     "  period: 1m\n"
+		     "  lookback: 90s\n"
+		     "status: {active: true, healthy: true, lastUpdate: \"2024-01-01T00:00:00Z\"}\n"
+		     "---\n"
+		     "apiVersion: projectcalico.org/v3\n"
+		     "kind: GlobalAlert\n"
+		     "metadata: {name: minimal}\n"
+		     "spec: {description: d, severity: 1, dataSet: flows}\n");
 	const struct res_global_alert *a;
 
 	(void)state;
@@ -877,17 +1029,31 @@ static void test_alert_errors(void **state)
 
 	(void)state;
 	assert_int_equal(f->s.n, 0);
-	assert_true(has(f, "t.yaml:5: GlobalAlert a1: spec.type: AnomalyDetection is not supported by Palisade (only RuleBased)"));
+	assert_true(has(
+		f,
+		"t.yaml:5: GlobalAlert a1: spec.type: AnomalyDetection is not supported by Palisade (only RuleBased)"));
 	assert_true(has(f, "t.yaml:5: GlobalAlert a1: spec.description: required"));
-	assert_true(has(f, "t.yaml:6: GlobalAlert a1: spec.severity: 101 is not between 1 and 100"));
-	assert_true(has(f, "t.yaml:7: GlobalAlert a1: spec.period: \"5x\" is not a duration (write it like \"24h\", \"5m\" or \"1h30m\")"));
+	assert_true(
+		has(f, "t.yaml:6: GlobalAlert a1: spec.severity: 101 is not between 1 and 100"));
+	assert_true(has(
+		f,
+		"t.yaml:7: GlobalAlert a1: spec.period: \"5x\" is not a duration (write it like \"24h\", \"5m\" or \"1h30m\")"));
 	assert_true(has(f, "t.yaml:8: GlobalAlert a1: spec.lookback: \"0s\" must be at least 1s"));
-	assert_true(has(f, "t.yaml:9: GlobalAlert a1: spec.dataSet: dns is not supported by Palisade (only flows)"));
+	assert_true(has(
+		f,
+		"t.yaml:9: GlobalAlert a1: spec.dataSet: dns is not supported by Palisade (only flows)"));
 	assert_true(has(f, "t.yaml:10: GlobalAlert a1: spec.field: required with metric avg"));
-	assert_true(has(f, "t.yaml:11: GlobalAlert a1: spec.condition: \"ge\" is not one of eq, not_eq, lt, lte, gt, gte"));
-	assert_true(has(f, "t.yaml:12: GlobalAlert a1: spec.substitutions: not supported by Palisade"));
-	assert_true(has(f, "t.yaml:17: GlobalAlert a2: spec.severity: expected an integer, found a string"));
-	assert_true(has(f, "t.yaml:17: GlobalAlert a2: spec.dataSet: \"logs\" is not one of flows, audit, dns, l7, waf, vulnerability"));
+	assert_true(has(
+		f,
+		"t.yaml:11: GlobalAlert a1: spec.condition: \"ge\" is not one of eq, not_eq, lt, lte, gt, gte"));
+	assert_true(
+		has(f, "t.yaml:12: GlobalAlert a1: spec.substitutions: not supported by Palisade"));
+	assert_true(has(
+		f,
+		"t.yaml:17: GlobalAlert a2: spec.severity: expected an integer, found a string"));
+	assert_true(has(
+		f,
+		"t.yaml:17: GlobalAlert a2: spec.dataSet: \"logs\" is not one of flows, audit, dns, l7, waf, vulnerability"));
 	done(f);
 }
 
@@ -951,16 +1117,29 @@ static void test_lab_errors(void **state)
 
 	(void)state;
 	assert_int_equal(f->s.n, 0);
-	assert_true(has(f, "t.yaml:3: Lab demo: metadata.namespace: Lab is cluster-scoped and takes no namespace"));
+	assert_true(has(
+		f,
+		"t.yaml:3: Lab demo: metadata.namespace: Lab is cluster-scoped and takes no namespace"));
 	assert_true(has(f, "t.yaml:5: Lab demo: spec.nodes: 0 is not between 1 and 64"));
-	assert_true(has(f, "t.yaml:6: Lab demo: spec.podCIDR: \"10.244.0.0/99\" is not a valid CIDR"));
-	assert_true(has(f, "t.yaml:9: Lab demo: spec.externalHosts[1].name: duplicate host name \"attacker\" (also externalHosts[0])"));
-	assert_true(has(f, "t.yaml:10: Lab demo: spec.externalHosts[2].ip: address already used by host \"attacker\""));
+	assert_true(
+		has(f, "t.yaml:6: Lab demo: spec.podCIDR: \"10.244.0.0/99\" is not a valid CIDR"));
+	assert_true(has(
+		f,
+		"t.yaml:9: Lab demo: spec.externalHosts[1].name: duplicate host name \"attacker\" (also externalHosts[0])"));
+	assert_true(has(
+		f,
+		"t.yaml:10: Lab demo: spec.externalHosts[2].ip: address already used by host \"attacker\""));
 	assert_true(has(f, "t.yaml:11: Lab demo: spec.externalHosts[3].name: required"));
-	assert_true(has(f, "t.yaml:11: Lab demo: spec.externalHosts[3].ip: \"x\" is not a valid IP address"));
+	assert_true(has(
+		f,
+		"t.yaml:11: Lab demo: spec.externalHosts[3].ip: \"x\" is not a valid IP address"));
 	assert_true(has(f, "t.yaml:12: Lab demo: spec.externalHosts[4].port: unknown field"));
-	assert_true(has(f, "t.yaml:12: Lab demo: spec.externalHosts[4].ip: 10.244.3.3 is inside spec.podCIDR 10.244.0.0/16"));
-	assert_true(has(f, "t.yaml:14: apiVersion \"palisade.dev/v1\" is not accepted for kind Lab (use palisade.dev/v1alpha1)"));
+	assert_true(has(
+		f,
+		"t.yaml:12: Lab demo: spec.externalHosts[4].ip: 10.244.3.3 is inside spec.podCIDR 10.244.0.0/16"));
+	assert_true(has(
+		f,
+		"t.yaml:14: apiVersion \"palisade.dev/v1\" is not accepted for kind Lab (use palisade.dev/v1alpha1)"));
 	done(f);
 }
 
