@@ -96,7 +96,19 @@ run_replay() {
 	done
 }
 
+run_format() {
+	if ! command -v clang-format >/dev/null; then
+		record SKIP format "clang-format is not installed"
+	elif make --no-print-directory format-check >"$LOG/format.out" 2>&1; then
+		record PASS format
+	else
+		record FAIL format "run make format"
+		grep -E 'error:' "$LOG/format.out" | head -n 20 | sed 's/^/    /'
+	fi
+}
+
 run_unit
+[ "$SANITIZED" = 0 ] && run_format
 for s in tests/golden/run.sh tests/conformance/run.sh; do
 	run_suite_script "$s"
 done

@@ -14,11 +14,12 @@
 
 static void usage(FILE *f)
 {
-	fprintf(f, "usage: palisade eval -f PATH... --from EP --to EP --port N [--proto TCP]\n"
-		   "                     [--icmp-type N] [--icmp-code N] [--sport N] [-o text|json]\n"
-		   "       palisade eval -f PATH... --batch FILE\n"
-		   "EP is namespace/pod, an external host of the Lab, a host endpoint, or an IP.\n"
-		   "Exit status: 0 allowed, 1 denied, 2 error.\n");
+	fprintf(f,
+		"usage: palisade eval -f PATH... --from EP --to EP --port N [--proto TCP]\n"
+		"                     [--icmp-type N] [--icmp-code N] [--sport N] [-o text|json]\n"
+		"       palisade eval -f PATH... --batch FILE\n"
+		"EP is namespace/pod, an external host of the Lab, a host endpoint, or an IP.\n"
+		"Exit status: 0 allowed, 1 denied, 2 error.\n");
 }
 
 static long parse_num(const char *s, const char *what, int *bad)
@@ -29,7 +30,8 @@ static long parse_num(const char *s, const char *what, int *bad)
 	errno = 0;
 	v = strtol(s, &end, 10);
 	if (errno || end == s || *end || v < 0) {
-		fprintf(stderr, "palisade eval: %s: \"%s\" is not a non-negative number\n", what, s);
+		fprintf(stderr, "palisade eval: %s: \"%s\" is not a non-negative number\n", what,
+			s);
 		*bad = 1;
 	}
 	return v;
@@ -260,7 +262,8 @@ int cmd_eval(int argc, char **argv)
 		} else {
 			char a[512], b[512];
 
-			printf("%s -> %s %s/%u: %s\n", verdict_addr_name(w.m, &flow.src, a, sizeof(a)),
+			printf("%s -> %s %s/%u: %s\n",
+			       verdict_addr_name(w.m, &flow.src, a, sizeof(a)),
 			       verdict_addr_name(w.m, &flow.dst, b, sizeof(b)),
 			       proto_name(flow.proto) ? proto_name(flow.proto) : "proto",
 			       flow.dport, eg.allowed && in.allowed ? "ALLOWED" : "DENIED");

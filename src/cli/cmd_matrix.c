@@ -24,7 +24,8 @@ struct party {
 
 static void usage(FILE *f)
 {
-	fprintf(f, "usage: palisade matrix -f PATH... [--ports 80,81] [--protos TCP,UDP] [-o text|json]\n");
+	fprintf(f,
+		"usage: palisade matrix -f PATH... [--ports 80,81] [--protos TCP,UDP] [-o text|json]\n");
 }
 
 static int party_cmp(const void *a, const void *b)
@@ -62,12 +63,9 @@ static void free_list(char **v, size_t n)
 int cmd_matrix(int argc, char **argv)
 {
 	static const struct option opts[] = {
-		{"file", required_argument, NULL, 'f'},
-		{"ports", required_argument, NULL, 'p'},
-		{"protos", required_argument, NULL, 'P'},
-		{"output", required_argument, NULL, 'o'},
-		{"help", no_argument, NULL, 'h'},
-		{0},
+		{"file", required_argument, NULL, 'f'},	  {"ports", required_argument, NULL, 'p'},
+		{"protos", required_argument, NULL, 'P'}, {"output", required_argument, NULL, 'o'},
+		{"help", no_argument, NULL, 'h'},	  {0},
 	};
 	char **paths = calloc((size_t)argc + 1, sizeof(*paths));
 	int npaths = 0, c, bad = 0, rc = 2;
@@ -133,7 +131,8 @@ int cmd_matrix(int argc, char **argv)
 	for (size_t i = 0; i < nprotos; i++) {
 		if (proto_parse(protos_l[i], &protos[i]) ||
 		    (protos[i] != PROTO_TCP && protos[i] != PROTO_UDP && protos[i] != PROTO_SCTP)) {
-			fprintf(stderr, "palisade matrix: --protos: \"%s\" is not TCP, UDP or SCTP\n",
+			fprintf(stderr,
+				"palisade matrix: --protos: \"%s\" is not TCP, UDP or SCTP\n",
 				protos_l[i]);
 			bad = 1;
 		}
@@ -186,7 +185,8 @@ int cmd_matrix(int argc, char **argv)
 				char hdr[32];
 				size_t width;
 
-				snprintf(hdr, sizeof(hdr), "%s/%u", proto_name(protos[pi]), ports[qi]);
+				snprintf(hdr, sizeof(hdr), "%s/%u", proto_name(protos[pi]),
+					 ports[qi]);
 				width = strlen(hdr);
 				for (size_t i = 0; i < nsrc; i++)
 					if (strlen(src[i].name) > width)
@@ -218,12 +218,18 @@ int cmd_matrix(int argc, char **argv)
 						if (cells) {
 							json_t *o = json_object();
 
-							json_object_set_new(o, "from", json_string(src[s].name));
-							json_object_set_new(o, "to", json_string(src[d].name));
-							json_object_set_new(o, "port", json_integer(ports[qi]));
+							json_object_set_new(
+								o, "from",
+								json_string(src[s].name));
+							json_object_set_new(
+								o, "to", json_string(src[d].name));
+							json_object_set_new(
+								o, "port", json_integer(ports[qi]));
 							json_object_set_new(o, "protocol",
-									    json_string(proto_name(protos[pi])));
-							json_object_set_new(o, "allowed", json_boolean(ok));
+									    json_string(proto_name(
+										    protos[pi])));
+							json_object_set_new(o, "allowed",
+									    json_boolean(ok));
 							json_array_append_new(cells, o);
 						} else {
 							printf(" %*s", (int)strlen(src[d].name),

@@ -14,8 +14,8 @@ void flowspec_init(struct flowspec *s)
 	s->sport = -1;
 }
 
-static int resolve(const struct model *m, const char *what, const char *spec,
-		   struct eval_addr *a, char *err, size_t errsize)
+static int resolve(const struct model *m, const char *what, const char *spec, struct eval_addr *a,
+		   char *err, size_t errsize)
 {
 	int rc;
 
@@ -25,20 +25,21 @@ static int resolve(const struct model *m, const char *what, const char *spec,
 	}
 	rc = eval_resolve(m, spec, a);
 	if (rc == -ENOENT) {
-		snprintf(err, errsize, "%s: no pod, external host or host endpoint named \"%s\"", what,
-			 spec);
+		snprintf(err, errsize, "%s: no pod, external host or host endpoint named \"%s\"",
+			 what, spec);
 		return -1;
 	}
 	if (rc) {
-		snprintf(err, errsize, "%s: \"%s\" is neither namespace/pod, a host name nor an IP address",
-			 what, spec);
+		snprintf(err, errsize,
+			 "%s: \"%s\" is neither namespace/pod, a host name nor an IP address", what,
+			 spec);
 		return -1;
 	}
 	return 0;
 }
 
-int flowspec_build(const struct model *m, const struct flowspec *s, struct eval_flow *f,
-		   char *err, size_t errsize)
+int flowspec_build(const struct model *m, const struct flowspec *s, struct eval_flow *f, char *err,
+		   size_t errsize)
 {
 	memset(f, 0, sizeof(*f));
 	if (resolve(m, "from", s->from, &f->src, err, errsize) ||
@@ -46,8 +47,10 @@ int flowspec_build(const struct model *m, const struct flowspec *s, struct eval_
 		return -1;
 	f->proto = PROTO_TCP;
 	if (s->protocol && proto_parse(s->protocol, &f->proto)) {
-		snprintf(err, errsize, "protocol: \"%s\" is not TCP, UDP, SCTP, ICMP, ICMPv6, UDPLite or a number 1-255",
-			 s->protocol);
+		snprintf(
+			err, errsize,
+			"protocol: \"%s\" is not TCP, UDP, SCTP, ICMP, ICMPv6, UDPLite or a number 1-255",
+			s->protocol);
 		return -1;
 	}
 	f->icmp_type = -1;
@@ -63,7 +66,8 @@ int flowspec_build(const struct model *m, const struct flowspec *s, struct eval_
 		return 0;
 	}
 	if (s->port < 0) {
-		snprintf(err, errsize, "port is required for %s", proto_name(f->proto) ? proto_name(f->proto) : "this protocol");
+		snprintf(err, errsize, "port is required for %s",
+			 proto_name(f->proto) ? proto_name(f->proto) : "this protocol");
 		return -1;
 	}
 	if (s->port > 65535) {

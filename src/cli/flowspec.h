@@ -12,7 +12,7 @@
 struct flowspec {
 	const char *from;
 	const char *to;
-	long port;	/* -1 when absent */
+	long port;	      /* -1 when absent */
 	const char *protocol; /* NULL: TCP */
 	long icmp_type;	      /* -1 when absent */
 	long icmp_code;	      /* -1 when absent */
@@ -22,7 +22,7 @@ struct flowspec {
 #define FLOWSPEC_DEFAULT_SPORT 32768
 
 void flowspec_init(struct flowspec *s);
-int flowspec_build(const struct model *m, const struct flowspec *s, struct eval_flow *f,
-		   char *err, size_t errsize);
+int flowspec_build(const struct model *m, const struct flowspec *s, struct eval_flow *f, char *err,
+		   size_t errsize);
 
 #endif

@@ -22,7 +22,8 @@ static void usage(FILE *f)
 	fprintf(f, "usage: palisade <command> [options]\n\ncommands:\n");
 	for (size_t i = 0; i < sizeof(verbs) / sizeof(verbs[0]); i++)
 		fprintf(f, "  %-10s %s\n", verbs[i].name, verbs[i].help);
-	fprintf(f, "\n'palisade <command> --help' describes a command; docs/cli.md has them all.\n");
+	fprintf(f,
+		"\n'palisade <command> --help' describes a command; docs/cli.md has them all.\n");
 }
 
 int main(int argc, char **argv)

@@ -94,7 +94,8 @@ json_t *verdict_json(const struct model *m, const struct eval_verdict *v, int wi
 		}
 		json_object_set_new(o, "trace", t);
 		if (v->dropped_steps)
-			json_object_set_new(o, "trace_dropped", json_integer((json_int_t)v->dropped_steps));
+			json_object_set_new(o, "trace_dropped",
+					    json_integer((json_int_t)v->dropped_steps));
 	}
 	return o;
 }
@@ -120,11 +121,13 @@ void verdict_explain(FILE *f, const struct model *m, const struct eval_flow *flo
 	fprintf(f, "  %s of %s: %s\n", dname, self_name, v->allowed ? "allowed" : "DENIED");
 	switch (v->reason) {
 	case EVAL_UNMANAGED:
-		fprintf(f, "    %s is not a workload Palisade manages, so no policy applies on its side.\n",
+		fprintf(f,
+			"    %s is not a workload Palisade manages, so no policy applies on its side.\n",
 			self_name);
 		break;
 	case EVAL_LOOPBACK:
-		fprintf(f, "    %s is talking to itself: the traffic never leaves it, so no policy applies.\n",
+		fprintf(f,
+			"    %s is talking to itself: the traffic never leaves it, so no policy applies.\n",
 			self_name);
 		break;
 	case EVAL_PROFILE:
@@ -132,30 +135,34 @@ void verdict_explain(FILE *f, const struct model *m, const struct eval_flow *flo
 			fprintf(f, "    No tier decided; rule %d of profile %s %s it.\n", v->rule,
 				m->profiles[v->profile].name, v->allowed ? "allows" : "denies");
 		else if (m->eps[v->ep].nprog[dir] == 0)
-			fprintf(f, "    No policy selects %s for %s, so it is not isolated; namespace profile %s allows.\n",
+			fprintf(f,
+				"    No policy selects %s for %s, so it is not isolated; namespace profile %s allows.\n",
 				self_name, dname, model_endpoint_profile(m, v->ep));
 		else
-			fprintf(f, "    Every tier that selects %s passed the connection on; namespace profile %s allows.\n",
+			fprintf(f,
+				"    Every tier that selects %s passed the connection on; namespace profile %s allows.\n",
 				self_name, model_endpoint_profile(m, v->ep));
 		break;
 	case EVAL_NO_PROFILE:
-		fprintf(f, "    No tier decided and none of the endpoint's profiles allowed the connection.\n");
+		fprintf(f,
+			"    No tier decided and none of the endpoint's profiles allowed the connection.\n");
 		break;
 	case EVAL_RULE: {
 		const struct m_policy *p = &m->pols[v->policy];
 		const struct m_rule *r = &p->rules[dir][v->rule];
 
 		rule_where(r, where, sizeof(where));
-		fprintf(f, "    %s rule %d of %s %s (tier %s%s) %s traffic %s %s.\n", dname, v->rule,
-			p->kind, p->name, m->tiers[v->tier].name, where,
-			v->allowed ? "allows" : "denies", dir == M_INGRESS ? "from" : "to", peer_name);
+		fprintf(f, "    %s rule %d of %s %s (tier %s%s) %s traffic %s %s.\n", dname,
+			v->rule, p->kind, p->name, m->tiers[v->tier].name, where,
+			v->allowed ? "allows" : "denies", dir == M_INGRESS ? "from" : "to",
+			peer_name);
 		break;
 	}
 	case EVAL_END_OF_TIER: {
 		size_t nsel = 0;
 
-		fprintf(f, "    %s is isolated for %s by tier %s, whose policies select it:\n", self_name,
-			dname, m->tiers[v->tier].name);
+		fprintf(f, "    %s is isolated for %s by tier %s, whose policies select it:\n",
+			self_name, dname, m->tiers[v->tier].name);
 		for (size_t i = 0; i < m->eps[v->ep].nprog[dir]; i++) {
 			const struct m_policy *p = &m->pols[m->eps[v->ep].prog[dir][i]];
 
@@ -165,14 +172,17 @@ void verdict_explain(FILE *f, const struct model *m, const struct eval_flow *flo
 			fprintf(f, "      %s %s%s%s%s\n", p->kind, p->name, p->res ? " (" : "",
 				p->res ? p->res->loc.file : "", p->res ? ")" : "");
 		}
-		fprintf(f, "    and no rule in them allows traffic %s %s on %s port %u, so the end of tier %s drops it.\n",
+		fprintf(f,
+			"    and no rule in them allows traffic %s %s on %s port %u, so the end of tier %s drops it.\n",
 			dir == M_INGRESS ? "from" : "to", peer_name,
 			proto_name(flow->proto) ? proto_name(flow->proto) : "protocol", flow->dport,
 			m->tiers[v->tier].name);
 		if (nsel == 1)
-			fprintf(f, "    To allow it, add a rule to that policy that matches %s.\n", peer_name);
+			fprintf(f, "    To allow it, add a rule to that policy that matches %s.\n",
+				peer_name);
 		else
-			fprintf(f, "    To allow it, add a rule that matches %s to one of these %zu policies.\n",
+			fprintf(f,
+				"    To allow it, add a rule that matches %s to one of these %zu policies.\n",
 				peer_name, nsel);
 		break;
 	}
@@ -184,8 +194,9 @@ void verdict_explain(FILE *f, const struct model *m, const struct eval_flow *flo
 			fprintf(f, "    trace:\n");
 		switch (s->kind) {
 		case EVAL_STEP_MATCH:
-			fprintf(f, "      tier %s, %s: rule %d matched: %s\n", m->tiers[s->tier].name,
-				m->pols[s->policy].name, s->rule, rule_action_name(s->action));
+			fprintf(f, "      tier %s, %s: rule %d matched: %s\n",
+				m->tiers[s->tier].name, m->pols[s->policy].name, s->rule,
+				rule_action_name(s->action));
 			break;
 		case EVAL_STEP_NO_MATCH:
 			fprintf(f, "      tier %s, %s: no rule matched\n", m->tiers[s->tier].name,

@@ -368,8 +368,8 @@ static int index_netset_cidrs(struct model *m, struct calc_index *ix)
 			size_t li;
 
 			if (!v) {
-				struct idlist *nl = realloc(ix->cidr_sets, (ix->ncidr_sets + 1) *
-										   sizeof(*nl));
+				struct idlist *nl =
+					realloc(ix->cidr_sets, (ix->ncidr_sets + 1) * sizeof(*nl));
 
 				if (!nl)
 					return -ENOMEM;

@@ -42,4 +42,3 @@ size_t calc_sets_containing(const struct model *m, const struct ipaddr *a, uint3
 			    size_t max);
 
 #endif
-

@@ -110,8 +110,8 @@ static int proto_rank(uint8_t p)
 	return p == PROTO_SCTP ? 0 : p == PROTO_TCP ? 1 : 2;
 }
 
-static int k8s_group_ports(struct model *m, const struct k8s_np_rule *kr,
-			   struct k8s_port_group *g, size_t *ng)
+static int k8s_group_ports(struct model *m, const struct k8s_np_rule *kr, struct k8s_port_group *g,
+			   size_t *ng)
 {
 	*ng = 0;
 	for (size_t i = 0; i < kr->nports; i++) {
@@ -143,7 +143,8 @@ static int k8s_group_ports(struct model *m, const struct k8s_np_rule *kr,
 	}
 	/* Insertion sort by protocol name; at most three groups. */
 	for (size_t i = 1; i < *ng; i++)
-		for (size_t j = i; j > 0 && proto_rank(g[j].proto) < proto_rank(g[j - 1].proto); j--) {
+		for (size_t j = i; j > 0 && proto_rank(g[j].proto) < proto_rank(g[j - 1].proto);
+		     j--) {
 			struct k8s_port_group t = g[j];
 
 			g[j] = g[j - 1];
@@ -346,8 +347,9 @@ static int convert_calico(struct model *m, const struct resource *r, struct m_po
 
 	p->tier = find_tier(m, c->tier);
 	if (p->tier == MODEL_NONE) {
-		diag_error(diags, r->loc.file, r->loc.line, "%s %s: spec.tier: tier \"%s\" does not exist",
-			   res_kind_name(r->kind), r->meta.name, c->tier);
+		diag_error(diags, r->loc.file, r->loc.line,
+			   "%s %s: spec.tier: tier \"%s\" does not exist", res_kind_name(r->kind),
+			   r->meta.name, c->tier);
 		return -EINVAL;
 	}
 	if (global) {

@@ -38,7 +38,7 @@ struct doc_node {
 	/* DOC_SCALAR: NUL-terminated text (may contain NUL bytes only if len says so). */
 	const char *str;
 	size_t len;
-	bool quoted; /* single, double, literal or folded style: never a number, bool or null */
+	bool quoted;	 /* single, double, literal or folded style: never a number, bool or null */
 	const char *tag; /* explicit tag such as "tag:yaml.org,2002:str", else NULL */
 	/* DOC_SEQ: items; DOC_MAP: pairs in document order (duplicates reported, first kept). */
 	struct doc_node **items;

@@ -233,7 +233,8 @@ static void eval_profiles(const struct model *m, const struct eval_flow *f, enum
 
 		if (!p) {
 			if (!strncmp(e->profiles[i], "kns.", 4)) {
-				decide(v, true, EVAL_PROFILE, MODEL_NONE, MODEL_NONE, -1, ACTION_ALLOW);
+				decide(v, true, EVAL_PROFILE, MODEL_NONE, MODEL_NONE, -1,
+				       ACTION_ALLOW);
 				v->profile = MODEL_NONE;
 				return;
 			}
@@ -309,7 +310,8 @@ void eval_direction(const struct model *m, const struct eval_flow *f, enum m_dir
 				return;
 			}
 			if (!any)
-				add_step(v, trace, EVAL_STEP_NO_MATCH, tier, p->rank, -1, ACTION_LOG);
+				add_step(v, trace, EVAL_STEP_NO_MATCH, tier, p->rank, -1,
+					 ACTION_LOG);
 		}
 		if (passed) {
 			while (i < n && m->pols[prog[i]].tier == tier)

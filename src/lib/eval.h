@@ -20,11 +20,11 @@
 
 /* One side of a flow, resolved against the model once per query. */
 struct eval_addr {
-	struct ipaddr ip;    /* family 0 when the endpoint has no address */
-	uint32_t ep;	     /* MODEL_NONE when the address is no endpoint */
+	struct ipaddr ip;	      /* family 0 when the endpoint has no address */
+	uint32_t ep;		      /* MODEL_NONE when the address is no endpoint */
 	uint32_t sets[EVAL_MAX_SETS]; /* network sets holding ip, longest prefix first */
 	size_t nsets;
-	const char *name;    /* "ns/pod", an external host's name, or NULL */
+	const char *name; /* "ns/pod", an external host's name, or NULL */
 };
 
 struct eval_flow {
@@ -60,10 +60,10 @@ struct eval_step {
 struct eval_verdict {
 	bool allowed;
 	enum eval_reason reason;
-	uint32_t tier;	 /* deciding tier, or MODEL_NONE */
-	uint32_t policy; /* deciding policy, or MODEL_NONE */
+	uint32_t tier;	  /* deciding tier, or MODEL_NONE */
+	uint32_t policy;  /* deciding policy, or MODEL_NONE */
 	uint32_t profile; /* deciding profile (m->profiles index), or MODEL_NONE */
-	int rule;	 /* deciding rule, or -1 */
+	int rule;	  /* deciding rule, or -1 */
 	enum rule_action action;
 	uint32_t ep; /* the endpoint whose program was walked, or MODEL_NONE */
 	/* The trace, when asked for. */

@@ -31,22 +31,25 @@ static int lint_deny_only(const struct model *m, const struct m_policy *p, enum 
 	if (r->u.policy.do_not_track || r->u.policy.pre_dnat)
 		return 0;
 	for (size_t i = 0; i < p->nrules[dir]; i++)
-		if (p->rules[dir][i].action == ACTION_ALLOW || p->rules[dir][i].action == ACTION_PASS)
+		if (p->rules[dir][i].action == ACTION_ALLOW ||
+		    p->rules[dir][i].action == ACTION_PASS)
 			return 0;
 	nsel = bitset_count(&p->selected);
 	if (nsel == 0 && has_workloads(m))
 		return 0; /* selects nothing here: harmless for now */
 	if (nsel)
-		snprintf(who, sizeof(who), "the %zu endpoint%s it selects", nsel, nsel == 1 ? "" : "s");
+		snprintf(who, sizeof(who), "the %zu endpoint%s it selects", nsel,
+			 nsel == 1 ? "" : "s");
 	else
 		snprintf(who, sizeof(who), "every endpoint its selector %s matches",
 			 r->u.policy.selector);
-	diag_warn(diags, p->rules[dir][0].loc.file ? p->rules[dir][0].loc.file : r->loc.file,
-		  p->rules[dir][0].loc.file ? p->rules[dir][0].loc.line : r->loc.line,
-		  "%s %s: spec.%s: no rule allows or passes (only Deny or Log), and tier \"%s\" ends in Deny: "
-		  "all other %s traffic of %s falls to the end-of-tier drop; to block only what the rules "
-		  "match, move the policy to a tier of its own and end it with a rule \"action: Pass\"",
-		  res_kind_name(r->kind), r->meta.name, dname[dir], t->name, dname[dir], who);
+	diag_warn(
+		diags, p->rules[dir][0].loc.file ? p->rules[dir][0].loc.file : r->loc.file,
+		p->rules[dir][0].loc.file ? p->rules[dir][0].loc.line : r->loc.line,
+		"%s %s: spec.%s: no rule allows or passes (only Deny or Log), and tier \"%s\" ends in Deny: "
+		"all other %s traffic of %s falls to the end-of-tier drop; to block only what the rules "
+		"match, move the policy to a tier of its own and end it with a rule \"action: Pass\"",
+		res_kind_name(r->kind), r->meta.name, dname[dir], t->name, dname[dir], who);
 	return 1;
 }
 

@@ -357,7 +357,8 @@ static int add_netset(struct model *m, const struct resource *r)
 		s->ns_idx = ensure_namespace(m, s->ns);
 		if (s->ns_idx == MODEL_NONE)
 			return -ENOMEM;
-		if (labels_merge(&m->arena, &m->ns[s->ns_idx].inherited, &r->meta.labels, &s->labels))
+		if (labels_merge(&m->arena, &m->ns[s->ns_idx].inherited, &r->meta.labels,
+				 &s->labels))
 			return -ENOMEM;
 	}
 	return 0;

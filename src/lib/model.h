@@ -40,9 +40,9 @@ struct selector;
 
 struct m_namespace {
 	const char *name;
-	struct labels labels;	  /* as written, plus kubernetes.io/metadata.name */
-	struct labels ns_view;	  /* what a namespaceSelector sees (see calc.c) */
-	struct labels inherited;  /* pcns.<k>=<v>, projectcalico.org/namespace */
+	struct labels labels;	    /* as written, plus kubernetes.io/metadata.name */
+	struct labels ns_view;	    /* what a namespaceSelector sees (see calc.c) */
+	struct labels inherited;    /* pcns.<k>=<v>, projectcalico.org/namespace */
 	const struct resource *res; /* NULL when implied by a pod */
 };
 
@@ -59,14 +59,14 @@ enum m_endpoint_kind {
 
 struct m_endpoint {
 	enum m_endpoint_kind kind;
-	const char *name;   /* pod name (workloads) or HostEndpoint name */
-	const char *ns;	    /* NULL for host endpoints */
-	uint32_t ns_idx;    /* MODEL_NONE for host endpoints */
+	const char *name; /* pod name (workloads) or HostEndpoint name */
+	const char *ns;	  /* NULL for host endpoints */
+	uint32_t ns_idx;  /* MODEL_NONE for host endpoints */
 	const char *node;
-	const char *sa;	    /* service account name, workloads only */
-	uint32_t sa_idx;    /* MODEL_NONE if no ServiceAccount object */
-	bool k8s;	    /* orchestrator k8s: selected by Kubernetes NetworkPolicies */
-	struct labels own;  /* the object's labels */
+	const char *sa;	      /* service account name, workloads only */
+	uint32_t sa_idx;      /* MODEL_NONE if no ServiceAccount object */
+	bool k8s;	      /* orchestrator k8s: selected by Kubernetes NetworkPolicies */
+	struct labels own;    /* the object's labels */
 	struct labels labels; /* effective: own, pcns.*, pcsa.* and projectcalico.org labels */
 	struct ipaddr *ips;
 	size_t nips;
@@ -83,8 +83,8 @@ struct m_endpoint {
 
 struct m_netset {
 	const char *name;
-	const char *ns;	 /* NULL for GlobalNetworkSet */
-	uint32_t ns_idx; /* MODEL_NONE for global */
+	const char *ns;	      /* NULL for GlobalNetworkSet */
+	uint32_t ns_idx;      /* MODEL_NONE for global */
 	struct labels labels; /* effective (namespaced sets inherit pcns.*) */
 	const struct cidr *nets;
 	size_t nnets;
@@ -113,16 +113,16 @@ struct m_tier {
  * are their IPs and CIDRs.
  */
 struct m_addrset {
-	uint32_t scope_ns;	  /* MODEL_NONE: any; else only namespaced objects of this namespace */
-	uint32_t ns_sel;	  /* interned selector on namespace view, or MODEL_NONE */
-	uint32_t sel;		  /* interned selector on effective labels, or MODEL_NONE (all) */
-	bool endpoints_only;	  /* Kubernetes peers match pods only, never network sets */
-	const char **sa_names;	  /* service account names (any of), or none */
+	uint32_t scope_ns;     /* MODEL_NONE: any; else only namespaced objects of this namespace */
+	uint32_t ns_sel;       /* interned selector on namespace view, or MODEL_NONE */
+	uint32_t sel;	       /* interned selector on effective labels, or MODEL_NONE (all) */
+	bool endpoints_only;   /* Kubernetes peers match pods only, never network sets */
+	const char **sa_names; /* service account names (any of), or none */
 	size_t nsa_names;
-	uint32_t sa_sel;	  /* selector on the service account's labels, or MODEL_NONE */
-	struct bitset eps;	  /* member endpoints */
-	struct bitset sets;	  /* member network sets */
-	char *key;		  /* canonical description, for interning and printing */
+	uint32_t sa_sel;    /* selector on the service account's labels, or MODEL_NONE */
+	struct bitset eps;  /* member endpoints */
+	struct bitset sets; /* member network sets */
+	char *key;	    /* canonical description, for interning and printing */
 };
 
 struct m_entity {
@@ -157,8 +157,8 @@ enum m_dir {
 };
 
 struct m_policy {
-	const char *name;    /* as in traces and flow logs: "ns/knp.default.x", "ns/x", "x" */
-	const char *kind;    /* "NetworkPolicy", "GlobalNetworkPolicy", "k8s NetworkPolicy" */
+	const char *name; /* as in traces and flow logs: "ns/knp.default.x", "ns/x", "x" */
+	const char *kind; /* "NetworkPolicy", "GlobalNetworkPolicy", "k8s NetworkPolicy" */
 	uint32_t tier;
 	bool has_order;
 	double order;
@@ -170,7 +170,7 @@ struct m_policy {
 	bool applies[2]; /* types: Ingress, Egress */
 	struct m_rule *rules[2];
 	size_t nrules[2];
-	uint32_t rank; /* position in the global evaluation order */
+	uint32_t rank;		/* position in the global evaluation order */
 	struct bitset selected; /* endpoints this policy selects */
 	const struct resource *res;
 };

@@ -33,8 +33,8 @@ enum res_kind {
 	RES_REPLICA_SET,
 	RES_DAEMON_SET,
 	RES_STATEFUL_SET,
-	RES_K8S_NETWORK_POLICY,	 /* networking.k8s.io/v1 and extensions/v1beta1 */
-	RES_NETWORK_POLICY,	 /* projectcalico.org/v3, namespaced */
+	RES_K8S_NETWORK_POLICY, /* networking.k8s.io/v1 and extensions/v1beta1 */
+	RES_NETWORK_POLICY,	/* projectcalico.org/v3, namespaced */
 	RES_GLOBAL_NETWORK_POLICY,
 	RES_TIER,
 	RES_NETWORK_SET,
@@ -105,7 +105,8 @@ struct container_port {
 /* What the lab and the model need of a pod spec; other pod spec fields are accepted and
  * ignored (listed in docs/resources.md), unknown ones reported. */
 struct pod_spec {
-	const char *service_account; /* serviceAccountName (or deprecated serviceAccount); NULL = "default" */
+	const char *
+		service_account; /* serviceAccountName (or deprecated serviceAccount); NULL = "default" */
 	const char *node_name;
 	bool host_network;
 	struct container_port *ports; /* all containers' ports, in order */
@@ -374,9 +375,9 @@ struct res_global_alert {
 	const char *type; /* "RuleBased" (default) */
 	const char *summary;
 	const char *description;
-	int severity; /* 1..100 */
-	int64_t period_s;   /* default 300 */
-	int64_t lookback_s; /* default 600 */
+	int severity;	      /* 1..100 */
+	int64_t period_s;     /* default 300 */
+	int64_t lookback_s;   /* default 600 */
 	const char *data_set; /* "flows" */
 	const char *query;    /* may be NULL: every record */
 	const char **aggregate_by;
@@ -395,7 +396,7 @@ struct lab_host {
 };
 
 struct res_lab {
-	int nodes; /* default 1 */
+	int nodes;	      /* default 1 */
 	struct cidr pod_cidr; /* default 10.244.0.0/16 */
 	struct lab_host *hosts;
 	size_t nhosts;

@@ -191,8 +191,8 @@ static void test_bitset(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_arena),	   cmocka_unit_test(test_diag),
-		cmocka_unit_test(test_strbuf),	   cmocka_unit_test(test_labels),
+		cmocka_unit_test(test_arena),	      cmocka_unit_test(test_diag),
+		cmocka_unit_test(test_strbuf),	      cmocka_unit_test(test_labels),
 		cmocka_unit_test(test_strmap_oracle), cmocka_unit_test(test_bitset),
 	};
 

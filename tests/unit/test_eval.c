@@ -98,8 +98,10 @@ static void test_no_policy_profile_allows(void **state)
 	struct world w;
 
 	world_load(&w, "");
-	check(&w, "x/a", "y/a", "TCP", 80, true, "profile|kns.x|Allow|-1", "profile|kns.y|Allow|-1");
-	check(&w, "client", "x/a", "UDP", 53, true, "unmanaged|-|Allow|-1", "profile|kns.x|Allow|-1");
+	check(&w, "x/a", "y/a", "TCP", 80, true, "profile|kns.x|Allow|-1",
+	      "profile|kns.y|Allow|-1");
+	check(&w, "client", "x/a", "UDP", 53, true, "unmanaged|-|Allow|-1",
+	      "profile|kns.x|Allow|-1");
 	check(&w, "x/a", "8.8.8.8", "TCP", 443, true, "profile|kns.x|Allow|-1",
 	      "unmanaged|-|Allow|-1");
 	world_free(&w);
@@ -154,7 +156,8 @@ static void test_calico_tiers_pass_log(void **state)
 		   "metadata: {name: allow-web, namespace: x}\nspec:\n  order: 5\n"
 		   "  selector: app == 'web'\n  ingress:\n  - action: Allow\n    protocol: TCP\n"
 		   "    destination: {ports: ['80:81']}\n");
-	check(&w, "attacker", "x/a", "TCP", 80, false, NULL, "security|security.log-then-pass|Deny|1");
+	check(&w, "attacker", "x/a", "TCP", 80, false, NULL,
+	      "security|security.log-then-pass|Deny|1");
 	check(&w, "client", "x/a", "TCP", 81, true, NULL, "default|x/allow-web|Allow|0");
 	/* Passed by security, then x/allow-web selects x/a: end of tier default denies UDP. */
 	check(&w, "client", "x/a", "UDP", 80, false, NULL, "default|end-of-tier|Deny|-1");
