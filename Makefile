@@ -4,10 +4,13 @@
 BUILD    ?= build
 CC       ?= cc
 PKGS     := yaml-0.1 jansson
+# The system side (dataplane, agent, lab) also links these; the pure core does not.
+SYS_PKGS := libnftables libevent
 # Recursively expanded on purpose: `make check` installs missing packages first (scripts/deps.sh)
 # and the sub-make that builds reads pkg-config afterwards.
 PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS))
 PKG_LIBS   = $(shell pkg-config --libs $(PKGS))
+SYS_LIBS   = $(shell pkg-config --libs $(SYS_PKGS))
 CMOCKA_LIBS = $(shell pkg-config --libs cmocka 2>/dev/null || echo -lcmocka)
 
 WARN     := -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes -Wno-unused-parameter \
@@ -18,12 +21,14 @@ ALL_CFLAGS := -std=c11 -D_GNU_SOURCE $(WARN) $(CFLAGS) $(EXTRA_CFLAGS) -Isrc $(P
 LDLIBS   := $(PKG_LIBS) -lm
 
 LIB_SRC  := $(sort $(wildcard src/lib/*.c))
+SYS_SRC  := $(sort $(wildcard src/dataplane/*.c src/agent/*.c src/lab/*.c))
 CLI_SRC  := $(sort $(wildcard src/cli/*.c))
 TEST_SRC := $(sort $(wildcard tests/unit/test_*.c))
 BENCH_SRC := $(sort $(wildcard bench/*.c))
 FUZZ_SRC := $(sort $(wildcard tests/fuzz/fuzz_*.c))
 
 LIB_OBJ  := $(LIB_SRC:%.c=$(BUILD)/%.o)
+SYS_OBJ  := $(SYS_SRC:%.c=$(BUILD)/%.o)
 CLI_OBJ  := $(CLI_SRC:%.c=$(BUILD)/%.o)
 TEST_BIN := $(TEST_SRC:tests/unit/%.c=$(BUILD)/tests/%)
 BENCH_BIN := $(BENCH_SRC:bench/%.c=$(BUILD)/bench/%)
@@ -43,12 +48,17 @@ $(BUILD)/libpalisade.a: $(LIB_OBJ)
 	@rm -f $@
 	ar rcs $@ $^
 
-$(BUILD)/palisade: $(CLI_OBJ) $(BUILD)/libpalisade.a
-	$(CC) $(ALL_CFLAGS) -o $@ $^ $(LDLIBS)
+# The system side: kernel and daemon code, kept out of the pure core's library.
+$(BUILD)/libpalisade-sys.a: $(SYS_OBJ)
+	@rm -f $@
+	ar rcs $@ $^
 
-$(BUILD)/tests/%: $(BUILD)/tests/unit/%.o $(BUILD)/libpalisade.a
+$(BUILD)/palisade: $(CLI_OBJ) $(BUILD)/libpalisade-sys.a $(BUILD)/libpalisade.a
+	$(CC) $(ALL_CFLAGS) -o $@ $^ $(LDLIBS) $(SYS_LIBS)
+
+$(BUILD)/tests/%: $(BUILD)/tests/unit/%.o $(BUILD)/libpalisade-sys.a $(BUILD)/libpalisade.a
 	@mkdir -p $(dir $@)
-	$(CC) $(ALL_CFLAGS) -o $@ $^ $(CMOCKA_LIBS) $(LDLIBS)
+	$(CC) $(ALL_CFLAGS) -o $@ $^ $(CMOCKA_LIBS) $(LDLIBS) $(SYS_LIBS)
 
 $(BUILD)/bench/%: $(BUILD)/bench/%.o $(BUILD)/libpalisade.a
 	@mkdir -p $(dir $@)

@@ -2,7 +2,10 @@
 #ifndef PALISADE_CLI_CMD_H
 #define PALISADE_CLI_CMD_H
 
+#include <stdbool.h>
 #include <stdio.h>
+
+#include "lib/resource.h"
 
 struct resource_set;
 struct diag_list;
@@ -16,6 +19,14 @@ int cmd_validate(int argc, char **argv);
 int cmd_eval(int argc, char **argv);
 int cmd_matrix(int argc, char **argv);
 int cmd_selector(int argc, char **argv);
+int cmd_agent(int argc, char **argv);
+int cmd_apply(int argc, char **argv);
+int cmd_get(int argc, char **argv);
+int cmd_delete(int argc, char **argv);
+
+/* Kind words of get and delete (cmd_get.c): a kind's name, id, plural or lower case. */
+bool cli_kind_matches(const char *word, enum res_kind k);
+int cli_kind_known(const char *word);
 
 /* Shared by verbs that take -f PATH...: loads every path into s and runs the cross-object
  * checks.  Prints every diagnostic to stderr (warnings too).  Returns 0 when there were no

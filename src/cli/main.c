@@ -15,6 +15,10 @@ static const struct verb verbs[] = {
 	{"eval", cmd_eval, "would a connection be allowed, and which rule decided"},
 	{"matrix", cmd_matrix, "the allowed/denied table between every pod and host"},
 	{"selector", cmd_selector, "evaluate a Calico selector against labels"},
+	{"apply", cmd_apply, "add or replace objects in the datastore (kubectl apply)"},
+	{"get", cmd_get, "list or print objects of the datastore"},
+	{"delete", cmd_delete, "remove objects from the datastore"},
+	{"agent", cmd_agent, "enforce policy on one node with nftables (--dry-run prints it)"},
 };
 
 static void usage(FILE *f)

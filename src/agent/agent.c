@@ -1,0 +1,378 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+#include "agent/agent.h"
+
+#include "agent/datastore.h"
+#include "agent/log.h"
+#include "dataplane/nft_apply.h"
+#include "dataplane/nft_render.h"
+#include "lib/diag.h"
+#include "lib/model.h"
+#include "lib/resource.h"
+#include "lib/strbuf.h"
+
+#include <errno.h>
+#include <event2/event.h>
+#include <event2/buffer.h>
+#include <event2/http.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/inotify.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+/* One loaded generation: the resources and the model built from them (BIRD-style swap). */
+struct generation {
+	struct resource_set rs;
+	struct model *m;
+	char *script;
+};
+
+struct agent {
+	const struct agent_config *cfg;
+	struct event_base *base;
+	struct event *inotify_ev, *debounce_ev, *sigterm_ev, *sigint_ev;
+	struct evhttp *http;
+	int inotify_fd;
+	struct nft_applier *nft;
+	struct generation *cur;
+	/* metrics */
+	unsigned long applies, apply_errors, load_errors, reloads, files_skipped;
+	double last_apply_seconds;
+	size_t rules, sets, endpoints, policies;
+	bool healthy;
+};
+
+static double now_s(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+static void generation_free(struct generation *g)
+{
+	if (!g)
+		return;
+	model_free(g->m);
+	resource_set_fini(&g->rs);
+	free(g->script);
+	free(g);
+}
+
+/* Counts the rules and sets of a rendered script, for the metrics. */
+static void count_script(const char *s, size_t *rules, size_t *sets)
+{
+	int depth = 0;
+	bool in_chain = false;
+
+	*rules = *sets = 0;
+	for (const char *line = s; line && *line;) {
+		const char *nl = strchr(line, '\n');
+		size_t len = nl ? (size_t)(nl - line) : strlen(line);
+		const char *p = line;
+
+		while (p < line + len && (*p == ' ' || *p == '\t'))
+			p++;
+		if (!strncmp(p, "set ", 4) || !strncmp(p, "map ", 4))
+			(*sets)++;
+		if (!strncmp(p, "chain ", 6))
+			in_chain = true;
+		for (const char *q = p; q < line + len; q++) {
+			if (*q == '{')
+				depth++;
+			else if (*q == '}')
+				depth--;
+		}
+		if (in_chain && depth >= 3 && p < line + len && *p != '#' && strncmp(p, "type ", 5) &&
+		    strncmp(p, "policy ", 7) && *p != '}')
+			(*rules)++;
+		if (in_chain && depth < 3)
+			in_chain = !strncmp(p, "chain ", 6);
+		line = nl ? nl + 1 : NULL;
+	}
+}
+
+static void print_diags(const struct diag_list *d, enum plog_level lvl_err)
+{
+	char buf[2048];
+
+	for (size_t i = 0; i < d->n; i++) {
+		diag_format(&d->v[i], buf, sizeof(buf));
+		plog(d->v[i].severity == DIAG_ERROR ? lvl_err : PLOG_WARN, "\"%s\"", buf);
+	}
+}
+
+static void write_status(struct agent *a, const char *result);
+
+static void reload(struct agent *a)
+{
+	struct generation *g = calloc(1, sizeof(*g));
+	struct diag_list d;
+	struct strbuf script;
+	struct nft_render_opts o;
+	const char *err = NULL;
+	size_t skipped = 0;
+	double t0 = now_s();
+	const char *result = "error";
+	int rc;
+
+	diag_list_init(&d);
+	strbuf_init(&script);
+	a->reloads++;
+	if (!g)
+		goto fail;
+	resource_set_init(&g->rs);
+	rc = datastore_load(a->cfg->datastore, &g->rs, &d, &skipped);
+	a->files_skipped = skipped;
+	print_diags(&d, PLOG_ERROR);
+	if (skipped)
+		plog(PLOG_WARN, "datastore files left out because they do not validate files=%zu",
+		     skipped);
+	if (rc) {
+		plog(PLOG_ERROR, "datastore rejected, keeping the running ruleset dir=%s err=%s",
+		     a->cfg->datastore, rc == -EINVAL ? "conflicting objects" : strerror(-rc));
+		a->load_errors++;
+		goto fail;
+	}
+	diag_list_fini(&d);
+	diag_list_init(&d);
+	g->m = model_build(&g->rs, &d);
+	print_diags(&d, PLOG_ERROR);
+	if (!g->m || d.errors) {
+		plog(PLOG_ERROR, "model rejected, keeping the running ruleset");
+		a->load_errors++;
+		goto fail;
+	}
+	memset(&o, 0, sizeof(o));
+	o.node = a->cfg->node;
+	o.nflog_ingress = 1;
+	o.nflog_egress = 2;
+	if (g->m->lab) {
+		o.pod_cidrs = &g->m->lab->u.lab.pod_cidr;
+		o.npod_cidrs = 1;
+	}
+	if (nft_render(g->m, &o, &script) || script.oom) {
+		plog(PLOG_ERROR, "render failed: out of memory");
+		goto fail;
+	}
+	g->script = strbuf_steal(&script);
+	if (a->cur && a->cur->script && !strcmp(a->cur->script, g->script)) {
+		plog(PLOG_INFO, "datastore changed, ruleset unchanged");
+		generation_free(a->cur);
+		a->cur = g;
+		result = "unchanged";
+		goto out;
+	}
+	rc = nft_applier_run(a->nft, g->script, &err);
+	a->last_apply_seconds = now_s() - t0;
+	if (rc) {
+		a->apply_errors++;
+		plog(PLOG_ERROR, "apply failed, keeping the running ruleset err=\"%s\"",
+		     err ? err : "");
+		goto fail;
+	}
+	a->applies++;
+	a->healthy = true;
+	count_script(g->script, &a->rules, &a->sets);
+	a->endpoints = g->m->neps;
+	a->policies = g->m->npols;
+	plog(PLOG_INFO, "applied node=%s endpoints=%zu policies=%zu rules=%zu sets=%zu ms=%.1f",
+	     a->cfg->node ? a->cfg->node : "*", a->endpoints, a->policies, a->rules, a->sets,
+	     a->last_apply_seconds * 1e3);
+	generation_free(a->cur);
+	a->cur = g;
+	result = "applied";
+	goto out;
+fail:
+	generation_free(g);
+out:
+	write_status(a, result);
+	strbuf_fini(&script);
+	diag_list_fini(&d);
+}
+
+/* <state>/status.json: what the last reload did, for `palisade lab` and tests that wait
+ * for an agent to catch up.  Written atomically. */
+static void write_status(struct agent *a, const char *result)
+{
+	char *text = NULL;
+	int n;
+
+	if (!a->cfg->state)
+		return;
+	n = asprintf(&text,
+		     "{\"node\":\"%s\",\"reloads\":%lu,\"applies\":%lu,\"apply_errors\":%lu,"
+		     "\"load_errors\":%lu,\"files_skipped\":%lu,\"endpoints\":%zu,\"policies\":%zu,"
+		     "\"rules\":%zu,\"sets\":%zu,\"last\":\"%s\"}\n",
+		     a->cfg->node ? a->cfg->node : "", a->reloads, a->applies, a->apply_errors,
+		     a->load_errors, a->files_skipped, a->endpoints, a->policies, a->rules, a->sets,
+		     result);
+	if (n > 0 && datastore_write(a->cfg->state, "status.json", text, (size_t)n))
+		plog(PLOG_WARN, "cannot write %s/status.json", a->cfg->state);
+	free(text);
+}
+
+static void on_debounce(evutil_socket_t fd, short what, void *arg)
+{
+	reload(arg);
+}
+
+static void on_inotify(evutil_socket_t fd, short what, void *arg)
+{
+	struct agent *a = arg;
+	char buf[8192] __attribute__((aligned(__alignof__(struct inotify_event))));
+	struct timeval tv = {0, 100 * 1000};
+
+	/* Drain, then reload once after 100 ms of quiet: an editor or `palisade apply` often
+	 * writes several files in a burst. */
+	while (read(a->inotify_fd, buf, sizeof(buf)) > 0)
+		;
+	event_add(a->debounce_ev, &tv);
+}
+
+static void on_signal(evutil_socket_t sig, short what, void *arg)
+{
+	struct agent *a = arg;
+
+	plog(PLOG_INFO, "stopping on signal %d; the ruleset stays in force", (int)sig);
+	event_base_loopbreak(a->base);
+}
+
+static void on_http(struct evhttp_request *req, void *arg)
+{
+	struct agent *a = arg;
+	const char *uri = evhttp_request_get_uri(req);
+	struct evbuffer *b = evbuffer_new();
+
+	if (!b)
+		return;
+	if (!strcmp(uri, "/healthz")) {
+		evbuffer_add_printf(b, "%s\n", a->healthy ? "ok" : "not applied yet");
+		evhttp_send_reply(req, a->healthy ? 200 : 503, a->healthy ? "OK" : "Unavailable", b);
+	} else if (!strcmp(uri, "/metrics")) {
+		evbuffer_add_printf(
+			b,
+			"# HELP palisade_rules Rules in the applied ruleset.\n# TYPE palisade_rules gauge\n"
+			"palisade_rules %zu\n"
+			"# HELP palisade_sets Sets and maps in the applied ruleset.\n# TYPE palisade_sets gauge\n"
+			"palisade_sets %zu\n"
+			"# TYPE palisade_endpoints gauge\npalisade_endpoints %zu\n"
+			"# TYPE palisade_policies gauge\npalisade_policies %zu\n"
+			"# HELP palisade_applies_total Successful ruleset transactions.\n"
+			"# TYPE palisade_applies_total counter\npalisade_applies_total %lu\n"
+			"# TYPE palisade_apply_errors_total counter\npalisade_apply_errors_total %lu\n"
+			"# TYPE palisade_load_errors_total counter\npalisade_load_errors_total %lu\n"
+			"# TYPE palisade_reloads_total counter\npalisade_reloads_total %lu\n"
+			"# TYPE palisade_datastore_files_skipped gauge\npalisade_datastore_files_skipped %lu\n"
+			"# HELP palisade_apply_seconds Load, render and apply time of the last change.\n"
+			"# TYPE palisade_apply_seconds gauge\npalisade_apply_seconds %.6f\n",
+			a->rules, a->sets, a->endpoints, a->policies, a->applies, a->apply_errors,
+			a->load_errors, a->reloads, a->files_skipped, a->last_apply_seconds);
+		evhttp_add_header(evhttp_request_get_output_headers(req), "Content-Type",
+				  "text/plain; version=0.0.4");
+		evhttp_send_reply(req, 200, "OK", b);
+	} else {
+		evbuffer_add_printf(b, "not found\n");
+		evhttp_send_reply(req, 404, "Not Found", b);
+	}
+	evbuffer_free(b);
+}
+
+static int start_http(struct agent *a)
+{
+	char host[256];
+	const char *colon;
+	long port;
+
+	if (!a->cfg->listen || !*a->cfg->listen)
+		return 0;
+	colon = strrchr(a->cfg->listen, ':');
+	if (!colon || (size_t)(colon - a->cfg->listen) >= sizeof(host)) {
+		plog(PLOG_ERROR, "bad --listen address \"%s\" (want HOST:PORT)", a->cfg->listen);
+		return -EINVAL;
+	}
+	memcpy(host, a->cfg->listen, (size_t)(colon - a->cfg->listen));
+	host[colon - a->cfg->listen] = '\0';
+	port = strtol(colon + 1, NULL, 10);
+	a->http = evhttp_new(a->base);
+	if (!a->http || port <= 0 || port > 65535 ||
+	    evhttp_bind_socket(a->http, host, (unsigned short)port)) {
+		plog(PLOG_ERROR, "cannot listen on %s", a->cfg->listen);
+		return -EADDRINUSE;
+	}
+	evhttp_set_gencb(a->http, on_http, a);
+	plog(PLOG_INFO, "serving /healthz and /metrics on %s", a->cfg->listen);
+	return 0;
+}
+
+int agent_run(const struct agent_config *cfg)
+{
+	struct agent a;
+	int rc = 1;
+
+	memset(&a, 0, sizeof(a));
+	a.cfg = cfg;
+	a.inotify_fd = -1;
+	if (cfg->state && mkdir(cfg->state, 0755) && errno != EEXIST) {
+		plog(PLOG_ERROR, "cannot create state directory %s: %s", cfg->state,
+		     strerror(errno));
+		return 1;
+	}
+	a.nft = nft_applier_new();
+	if (!a.nft) {
+		plog(PLOG_ERROR, "cannot create an nftables context");
+		return 1;
+	}
+	if (cfg->once) {
+		reload(&a);
+		rc = a.applies ? 0 : 1;
+		goto out;
+	}
+	a.base = event_base_new();
+	a.inotify_fd = inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
+	if (!a.base || a.inotify_fd < 0 ||
+	    inotify_add_watch(a.inotify_fd, cfg->datastore,
+			      IN_CLOSE_WRITE | IN_MOVED_TO | IN_MOVED_FROM | IN_DELETE |
+				      IN_CREATE) < 0) {
+		plog(PLOG_ERROR, "cannot watch %s: %s", cfg->datastore, strerror(errno));
+		goto out;
+	}
+	a.inotify_ev = event_new(a.base, a.inotify_fd, EV_READ | EV_PERSIST, on_inotify, &a);
+	a.debounce_ev = evtimer_new(a.base, on_debounce, &a);
+	a.sigterm_ev = evsignal_new(a.base, SIGTERM, on_signal, &a);
+	a.sigint_ev = evsignal_new(a.base, SIGINT, on_signal, &a);
+	if (!a.inotify_ev || !a.debounce_ev || !a.sigterm_ev || !a.sigint_ev)
+		goto out;
+	event_add(a.inotify_ev, NULL);
+	event_add(a.sigterm_ev, NULL);
+	event_add(a.sigint_ev, NULL);
+	if (start_http(&a))
+		goto out;
+	plog(PLOG_INFO, "agent started node=%s datastore=%s", cfg->node ? cfg->node : "*",
+	     cfg->datastore);
+	reload(&a);
+	event_base_dispatch(a.base);
+	rc = 0;
+out:
+	if (a.http)
+		evhttp_free(a.http);
+	if (a.inotify_ev)
+		event_free(a.inotify_ev);
+	if (a.debounce_ev)
+		event_free(a.debounce_ev);
+	if (a.sigterm_ev)
+		event_free(a.sigterm_ev);
+	if (a.sigint_ev)
+		event_free(a.sigint_ev);
+	if (a.base)
+		event_base_free(a.base);
+	if (a.inotify_fd >= 0)
+		close(a.inotify_fd);
+	generation_free(a.cur);
+	nft_applier_free(a.nft);
+	return rc;
+}

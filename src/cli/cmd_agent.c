@@ -1,0 +1,158 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+#include "cli/cmd.h"
+
+#include "agent/agent.h"
+#include "agent/datastore.h"
+#include "dataplane/nft_render.h"
+#include "lib/diag.h"
+#include "lib/model.h"
+#include "lib/resource.h"
+#include "lib/strbuf.h"
+
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static void usage(FILE *f)
+{
+	fprintf(f, "usage: palisade agent --node NAME --datastore DIR [--state DIR] [--listen HOST:PORT]\n"
+		   "                      [--once]\n"
+		   "       palisade agent --dry-run (-f PATH... | --datastore DIR) [--node NAME]\n"
+		   "--dry-run prints the nftables ruleset the agent would apply, without root.\n"
+		   "--listen defaults to 127.0.0.1:9099 (\"\" disables /healthz and /metrics).\n");
+}
+
+static int dry_run(char **paths, int npaths, const char *datastore, const char *node)
+{
+	struct cli_world w = {0};
+	struct nft_render_opts o;
+	struct strbuf out;
+	int rc;
+
+	if (datastore) {
+		struct diag_list d;
+		size_t skipped;
+
+		w.rs = calloc(1, sizeof(*w.rs));
+		if (!w.rs)
+			return 2;
+		resource_set_init(w.rs);
+		diag_list_init(&d);
+		rc = datastore_load(datastore, w.rs, &d, &skipped);
+		if (!rc)
+			w.m = model_build(w.rs, &d);
+		cli_print_diags(stderr, &d);
+		rc = rc || !w.m || d.errors ? 1 : 0;
+		diag_list_fini(&d);
+		if (rc) {
+			cli_world_fini(&w);
+			return rc;
+		}
+	} else {
+		rc = cli_world_load(&w, paths, npaths);
+		if (rc)
+			return rc;
+	}
+	memset(&o, 0, sizeof(o));
+	o.node = node;
+	o.nflog_ingress = 1;
+	o.nflog_egress = 2;
+	if (w.m->lab) {
+		o.pod_cidrs = &w.m->lab->u.lab.pod_cidr;
+		o.npod_cidrs = 1;
+	}
+	strbuf_init(&out);
+	rc = nft_render(w.m, &o, &out) || out.oom ? 2 : 0;
+	if (!rc)
+		fputs(strbuf_str(&out), stdout);
+	else
+		fprintf(stderr, "palisade agent: out of memory while rendering\n");
+	strbuf_fini(&out);
+	cli_world_fini(&w);
+	return rc;
+}
+
+int cmd_agent(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{"node", required_argument, NULL, 'n'},
+		{"datastore", required_argument, NULL, 'd'},
+		{"state", required_argument, NULL, 's'},
+		{"listen", required_argument, NULL, 'l'},
+		{"file", required_argument, NULL, 'f'},
+		{"dry-run", no_argument, NULL, 'D'},
+		{"once", no_argument, NULL, 'o'},
+		{"lab", no_argument, NULL, 'L'},
+		{"config", required_argument, NULL, 'c'},
+		{"help", no_argument, NULL, 'h'},
+		{0},
+	};
+	struct agent_config cfg = {.listen = "127.0.0.1:9099"};
+	char **paths = calloc((size_t)argc + 1, sizeof(*paths));
+	int npaths = 0, c, bad = 0, dry = 0, rc;
+
+	if (!paths)
+		return 2;
+	optind = 1;
+	while ((c = getopt_long(argc, argv, "f:h", opts, NULL)) != -1) {
+		switch (c) {
+		case 'n':
+			cfg.node = optarg;
+			break;
+		case 'd':
+			cfg.datastore = optarg;
+			break;
+		case 's':
+			cfg.state = optarg;
+			break;
+		case 'l':
+			cfg.listen = optarg;
+			break;
+		case 'f':
+			paths[npaths++] = optarg;
+			break;
+		case 'D':
+			dry = 1;
+			break;
+		case 'o':
+			cfg.once = true;
+			break;
+		case 'L':
+			break; /* started by palisade lab: nothing differs yet */
+		case 'c':
+			fprintf(stderr, "palisade agent: --config is not supported yet; use the flags\n");
+			bad = 1;
+			break;
+		case 'h':
+			usage(stdout);
+			free(paths);
+			return 0;
+		default:
+			bad = 1;
+		}
+	}
+	if (optind < argc) {
+		fprintf(stderr, "palisade agent: unexpected argument \"%s\"\n", argv[optind]);
+		bad = 1;
+	}
+	if (!bad && dry && !npaths && !cfg.datastore) {
+		fprintf(stderr, "palisade agent: --dry-run needs -f PATH or --datastore DIR\n");
+		bad = 1;
+	}
+	if (!bad && !dry && !cfg.datastore) {
+		fprintf(stderr, "palisade agent: --datastore DIR is required\n");
+		bad = 1;
+	}
+	if (bad) {
+		usage(stderr);
+		free(paths);
+		return 2;
+	}
+	if (dry)
+		rc = dry_run(paths, npaths, npaths ? NULL : cfg.datastore, cfg.node);
+	else
+		rc = agent_run(&cfg);
+	free(paths);
+	return rc;
+}

@@ -1,0 +1,105 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+#ifndef PALISADE_NFT_RENDER_H
+#define PALISADE_NFT_RENDER_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "lib/cidr.h"
+
+struct model;
+struct strbuf;
+
+/*
+ * Renders the model's IR for one node as an nftables script (DESIGN §5): one table
+ * `inet palisade`, replaced in one transaction ("add table; delete table; table { ... }"),
+ * so applying it is atomic and leaves conntrack state alone.  The same script is what
+ * `palisade agent --dry-run` prints; golden tests freeze it.  Pure: no kernel access.
+ */
+struct nft_render_opts {
+	const char *node; /* endpoints with this spec.nodeName get chains; NULL: every endpoint */
+	const struct cidr *pod_cidrs; /* the cluster's pod ranges (unused addresses are dropped) */
+	size_t npod_cidrs;
+	uint16_t nflog_ingress; /* NFLOG group for ingress decisions, default 1 */
+	uint16_t nflog_egress;	/* NFLOG group for egress decisions, default 2 */
+};
+
+/*
+ * The packet mark bit a Pass rule sets before it returns from a policy chain; the tier chain
+ * that jumped to the policy tests it, clears it and returns to the endpoint chain, which goes
+ * on with the next tier.  Endpoint chains that can see it clear it first.
+ */
+#define NFT_RENDER_PASS_MARK 0x00100000u
+
+/*
+ * Appends the script to out (o may be NULL: every node, no pod ranges, groups 1 and 2).
+ * 0, or -ENOMEM (out may then hold part of the script).
+ *
+ * Shape: base chains `egress` (forward, priority 0) and `ingress` (forward, priority 1)
+ * accept established traffic, drop invalid, and jump through the verdict maps ep_egress
+ * (iifname) and ep_ingress (oifname) to chains ep<idx>_eg / ep<idx>_in of the workload
+ * endpoints on the node (endpoint_ifname()).  Those jump to one chain per tier of the program,
+ * ep<idx>_<dir>_t<tier>, which jumps to the shared policy chains pol<rank>_<in|eg>; then the
+ * profiles decide (Profile resources: chains prof<idx>_<in|eg>).  Rule selectors are named
+ * sets as<N>_e4/_e6 (endpoint addresses, hash) and as<N>_n4/_n6 (network set prefixes,
+ * interval); named ports are concatenated sets np<K>_4/_6 of (address, protocol, port).
+ */
+int nft_render(const struct model *m, const struct nft_render_opts *o, struct strbuf *out);
+
+/*
+ * NFLOG prefixes: every rule that decides (and every Log rule) logs with a compact id that
+ * names what decided, so a flow-log collector can map a record back to the model:
+ *
+ *   P<rank>:<i|e>:<rule>:<A|D|L|P>   rule <rule> of policy m->pols[rank] in that direction
+ *   T<tier>:<i|e>:D                  end of tier m->tiers[tier], default action Deny
+ *   F<profile>:<i|e>:<rule>:<A|D|L|P> rule of Profile resource m->profiles[profile]
+ *   R:<i|e>:A                        the namespace profile kns.<ns> allowed (no Profile object)
+ *   R:<i|e>:D                        no profile allowed: denied
+ *   U:i:D                            a pod range address that no endpoint has: dropped
+ *
+ * Ids are at most NFT_RULE_ID_LEN - 1 bytes (well under NFLOG's 64).
+ */
+#define NFT_RULE_ID_LEN 32
+
+enum nft_rule_id_kind {
+	NFT_ID_POLICY_RULE,
+	NFT_ID_TIER_END,
+	NFT_ID_PROFILE_RULE,
+	NFT_ID_PROFILE_ALLOW,
+	NFT_ID_NO_PROFILE,
+	NFT_ID_UNUSED_ADDRESS,
+};
+
+struct nft_rule_id {
+	enum nft_rule_id_kind kind;
+	int dir;	   /* enum m_dir: 0 ingress, 1 egress */
+	uint32_t tier;	   /* NFT_ID_POLICY_RULE (the policy's tier), NFT_ID_TIER_END; else UINT32_MAX */
+	uint32_t policy;   /* rank, NFT_ID_POLICY_RULE; else UINT32_MAX */
+	uint32_t profile;  /* m->profiles index, NFT_ID_PROFILE_RULE; else UINT32_MAX */
+	int rule;	   /* rule index in the direction's rules, or -1 */
+	int action;	   /* enum rule_action */
+};
+
+/* Formats id as its prefix text.  Returns the length snprintf would. */
+int nft_rule_id_format(const struct nft_rule_id *id, char *buf, size_t size);
+/* Parses a prefix back (tier is left UINT32_MAX: it needs the model).  0 or -EINVAL. */
+int nft_rule_id_parse(const char *s, struct nft_rule_id *out);
+/*
+ * The "decided" text of an id, as eval_decided() prints it for the same decision:
+ * "<tier>|<policy>|<Action>|<rule>", "<tier>|end-of-tier|Deny|-1", "profile|<name>|<Action>|
+ * <rule>", "profile|kns.<ns>|Allow|-1" (ep: the endpoint whose chain logged, or UINT32_MAX:
+ * "profile|kns.*|Allow|-1"), "profile|-|Deny|-1", "unused|-|Deny|-1".  -EINVAL when the id
+ * names something the model does not have; else the length snprintf would return.
+ */
+int nft_rule_id_decided(const struct model *m, const struct nft_rule_id *id, uint32_t ep,
+			char *buf, size_t size);
+/*
+ * Every id a render of m can log (all nodes), in script order: *out is malloc'd, the caller
+ * frees it.  0 or -ENOMEM.
+ */
+int nft_rule_ids(const struct model *m, struct nft_rule_id **out, size_t *n);
+/* The id table as text, one "<id> <decided>" line per id, for collectors and humans.
+ * 0 or -ENOMEM. */
+int nft_rule_ids_print(const struct model *m, struct strbuf *out);
+
+#endif

@@ -1,0 +1,161 @@
+#!/usr/bin/env bash
+# The differential test of the dataplane (DESIGN §4): a lab of 2 nodes, 3 namespaces, 9 pods
+# and 2 external hosts; for every scenario in lab/scenarios, `palisade apply` it, wait for
+# both agents, and require `palisade lab probe` (real packets through nftables) to equal
+# `palisade matrix` (the evaluator) on every cell; then delete it and check again.  Also:
+# killing an agent leaves enforcement in place and a restart converges; a broken manifest in
+# the datastore is reported and changes nothing.
+#
+# Prints PASS/FAIL lines; needs root and network namespaces (tests/integration/run.sh).
+set -u
+cd "$(dirname "$0")/../.."
+P=${PALISADE:-build/palisade}
+P=$(readlink -f "$P")
+DIR=tests/integration/lab
+TMP=$(mktemp -d /tmp/palisade-diff.XXXXXX)
+STATE=$TMP/state
+DS=$STATE/datastore
+PORTS=80,81
+PROTOS=TCP,UDP
+
+cleanup() {
+	"$P" lab down --state "$STATE" >/dev/null 2>&1
+	rm -rf "$TMP"
+}
+trap cleanup EXIT INT TERM
+
+pass() { echo "PASS lab-diff/$1"; }
+fail() {
+	echo "FAIL lab-diff/$1"
+	shift
+	[ $# -gt 0 ] && printf '%s\n' "$@" | head -n 40 | sed 's/^/    /'
+}
+
+nodes() { "$P" lab status --state "$STATE" -o json | jq -r '.nodes[] | if type == "object" then .name else . end'; }
+reloads() { # reloads NODE
+	jq -r '.reloads' "$STATE/nodes/$1/status.json" 2>/dev/null || echo 0
+}
+
+# Waits until every agent has reloaded past the counts in the associative array BEFORE.
+declare -A BEFORE
+mark() { for n in $(nodes); do BEFORE[$n]=$(reloads "$n"); done; }
+wait_agents() {
+	local deadline=$((SECONDS + 15)) n done
+	while [ $SECONDS -lt $deadline ]; do
+		done=1
+		for n in $(nodes); do
+			[ "$(reloads "$n")" -gt "${BEFORE[$n]:-0}" ] || done=0
+		done
+		[ $done = 1 ] && return 0
+		sleep 0.2
+	done
+	return 1
+}
+
+normalise() { jq -S '[.cells[] | {from, to, port, protocol, allowed}] | sort_by(.from, .to, .port, .protocol)'; }
+
+# compare NAME [DATASTORE]: probe vs matrix over the datastore (or a copy of it).
+compare() {
+	local name=$1 ds=${2:-$DS} probe matrix
+	probe=$("$P" lab probe --state "$STATE" --ports $PORTS --protos $PROTOS -o json 2>"$TMP/probe.err" | normalise) || {
+		fail "$name" "lab probe failed:" "$(cat "$TMP/probe.err")"
+		return 1
+	}
+	matrix=$("$P" matrix -f "$ds" --ports $PORTS --protos $PROTOS -o json 2>"$TMP/matrix.err" | normalise) || {
+		fail "$name" "matrix failed:" "$(cat "$TMP/matrix.err")"
+		return 1
+	}
+	if [ -z "$probe" ] || [ "$probe" = "[]" ]; then
+		fail "$name" "lab probe returned no cells"
+		return 1
+	fi
+	if [ "$probe" = "$matrix" ]; then
+		pass "$name"
+		return 0
+	fi
+	fail "$name" "cells where the kernel (probe) and the evaluator (matrix) disagree:" \
+		"$(jq -n --argjson p "$probe" --argjson m "$matrix" -r '
+			[range(0; $p | length) as $i | select($p[$i].allowed != $m[$i].allowed) |
+			 "\($p[$i].protocol)/\($p[$i].port) \($p[$i].from) -> \($p[$i].to): probe \($p[$i].allowed), matrix \($m[$i].allowed)"] | .[]' 2>&1)"
+	return 1
+}
+
+if ! "$P" lab up -f "$DIR/cluster.yaml" --state "$STATE" >"$TMP/up.out" 2>&1; then
+	fail setup "lab up failed:" "$(tail -n 30 "$TMP/up.out")"
+	exit 1
+fi
+# Both agents must have applied their first ruleset.
+for n in $(nodes); do BEFORE[$n]=0; done
+if ! wait_agents; then
+	fail agents-start "agents did not apply a ruleset:" "$(cat "$STATE"/nodes/*/status.json 2>&1)" \
+		"$(tail -n 20 "$STATE"/nodes/*/agent.log 2>/dev/null)"
+	exit 1
+fi
+pass agents-start
+compare baseline
+
+for scenario in "$DIR"/scenarios/*.yaml; do
+	name=$(basename "$scenario" .yaml)
+	mark
+	if ! "$P" apply --datastore "$DS" -f "$scenario" >"$TMP/apply.out" 2>&1; then
+		fail "$name/apply" "$(cat "$TMP/apply.out")"
+		continue
+	fi
+	wait_agents || { fail "$name/apply" "agents did not reload within 15 s"; continue; }
+	compare "$name/applied"
+	mark
+	"$P" delete --datastore "$DS" -f "$scenario" >"$TMP/delete.out" 2>&1 || {
+		fail "$name/delete" "$(cat "$TMP/delete.out")"
+		continue
+	}
+	wait_agents || { fail "$name/delete" "agents did not reload within 15 s"; continue; }
+	compare "$name/deleted"
+done
+
+# A broken manifest dropped into the datastore: reported, ignored, enforcement unchanged.
+"$P" apply --datastore "$DS" -f "$DIR/scenarios/03-k8s-deny-all-backend.yaml" >/dev/null
+mark
+wait_agents
+mark
+printf 'apiVersion: projectcalico.org/v3\nkind: GlobalNetworkPolicy\nmetadata:\n  name: broken\nspec:\n  ingress:\n  - action: Block\n' >"$DS/zz-broken.yaml"
+if wait_agents && grep -q '"files_skipped":1' "$STATE"/nodes/*/status.json; then
+	pass broken-manifest-reported
+else
+	fail broken-manifest-reported "$(cat "$STATE"/nodes/*/status.json)"
+fi
+mkdir -p "$TMP/ds-good"
+cp "$DS"/*.json "$DS"/*.yaml "$TMP/ds-good/" 2>/dev/null
+rm -f "$TMP/ds-good/zz-broken.yaml"
+compare broken-manifest-enforcement-unchanged "$TMP/ds-good"
+rm -f "$DS/zz-broken.yaml"
+
+# Kill one agent: its ruleset stays; a change meanwhile is not enforced there; a restart
+# converges.
+node=$(nodes | head -n 1)
+pidfile=$(ls "$STATE"/pids/agent-"$node".pid "$STATE"/nodes/"$node"/agent.pid 2>/dev/null | head -n 1)
+if [ -z "$pidfile" ]; then
+	fail agent-kill "no pid file for the agent of $node"
+else
+	kill -9 "$(cat "$pidfile")" 2>/dev/null
+	sleep 0.3
+	compare agent-killed-enforcement-stays
+	"$P" apply --datastore "$DS" -f "$DIR/scenarios/09-calico-tier-deny-pass.yaml" >/dev/null
+	sleep 1
+	# Restart the agent exactly as the lab started it.
+	mark
+	BEFORE[$node]=0
+	ns=$("$P" lab status --state "$STATE" -o json | jq -r --arg n "$node" '.nodes[] | select((if type == "object" then .name else . end) == $n) | if type == "object" then (.netns // empty) else empty end')
+	if [ -n "$ns" ]; then
+		ip netns exec "$ns" "$P" agent --node "$node" --datastore "$DS" --state "$STATE/nodes/$node" \
+			--listen "" >>"$STATE/nodes/$node/agent-restart.log" 2>&1 &
+		echo $! >"$pidfile"
+		if wait_agents; then
+			compare agent-restart-converges
+		else
+			fail agent-restart-converges "restarted agent did not apply"
+		fi
+	else
+		fail agent-restart-converges "lab status does not give the node's namespace"
+	fi
+fi
+exit 0
