@@ -63,39 +63,6 @@ static void generation_free(struct generation *g)
 	free(g);
 }
 
-/* Counts the rules and sets of a rendered script, for the metrics. */
-static void count_script(const char *s, size_t *rules, size_t *sets)
-{
-	int depth = 0;
-	bool in_chain = false;
-
-	*rules = *sets = 0;
-	for (const char *line = s; line && *line;) {
-		const char *nl = strchr(line, '\n');
-		size_t len = nl ? (size_t)(nl - line) : strlen(line);
-		const char *p = line;
-
-		while (p < line + len && (*p == ' ' || *p == '\t'))
-			p++;
-		if (!strncmp(p, "set ", 4) || !strncmp(p, "map ", 4))
-			(*sets)++;
-		if (!strncmp(p, "chain ", 6))
-			in_chain = true;
-		for (const char *q = p; q < line + len; q++) {
-			if (*q == '{')
-				depth++;
-			else if (*q == '}')
-				depth--;
-		}
-		if (in_chain && depth >= 3 && p < line + len && *p != '#' && strncmp(p, "type ", 5) &&
-		    strncmp(p, "policy ", 7) && *p != '}')
-			(*rules)++;
-		if (in_chain && depth < 3)
-			in_chain = !strncmp(p, "chain ", 6);
-		line = nl ? nl + 1 : NULL;
-	}
-}
-
 static void print_diags(const struct diag_list *d, enum plog_level lvl_err)
 {
 	char buf[2048];
@@ -114,6 +81,7 @@ static void reload(struct agent *a)
 	struct diag_list d;
 	struct strbuf script;
 	struct nft_render_opts o;
+	struct nft_render_stats stats;
 	const char *err = NULL;
 	size_t skipped = 0;
 	double t0 = now_s();
@@ -151,6 +119,8 @@ static void reload(struct agent *a)
 	o.node = a->cfg->node;
 	o.nflog_ingress = 1;
 	o.nflog_egress = 2;
+	o.stats = &stats;
+	memset(&stats, 0, sizeof(stats));
 	if (g->m->lab) {
 		o.pod_cidrs = &g->m->lab->u.lab.pod_cidr;
 		o.npod_cidrs = 1;
@@ -177,7 +147,8 @@ static void reload(struct agent *a)
 	}
 	a->applies++;
 	a->healthy = true;
-	count_script(g->script, &a->rules, &a->sets);
+	a->rules = stats.rules;
+	a->sets = stats.sets;
 	a->endpoints = g->m->neps;
 	a->policies = g->m->npols;
 	plog(PLOG_INFO, "applied node=%s endpoints=%zu policies=%zu rules=%zu sets=%zu ms=%.1f",

@@ -19,6 +19,8 @@ static const struct verb verbs[] = {
 	{"get", cmd_get, "list or print objects of the datastore"},
 	{"delete", cmd_delete, "remove objects from the datastore"},
 	{"agent", cmd_agent, "enforce policy on one node with nftables (--dry-run prints it)"},
+	{"lab", cmd_lab, "a cluster of network namespaces on this machine: up, probe, down"},
+	{"lab-responder", cmd_lab_responder, "(internal) a lab pod's port responder"},
 };
 
 static void usage(FILE *f)

@@ -18,6 +18,8 @@ static const char *reason_name(enum eval_reason r)
 		return "unmanaged";
 	case EVAL_LOOPBACK:
 		return "loopback";
+	case EVAL_NO_ENDPOINT:
+		return "no-endpoint";
 	}
 	return "?";
 }
@@ -123,6 +125,10 @@ void verdict_explain(FILE *f, const struct model *m, const struct eval_flow *flo
 	case EVAL_UNMANAGED:
 		fprintf(f,
 			"    %s is not a workload Palisade manages, so no policy applies on its side.\n",
+			self_name);
+		break;
+	case EVAL_NO_ENDPOINT:
+		fprintf(f, "    %s is in the cluster's pod range but no endpoint has it: the dataplane drops (and logs) such traffic, the mark of a sweep.\n",
 			self_name);
 		break;
 	case EVAL_LOOPBACK:

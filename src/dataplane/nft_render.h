@@ -16,12 +16,20 @@ struct strbuf;
  * so applying it is atomic and leaves conntrack state alone.  The same script is what
  * `palisade agent --dry-run` prints; golden tests freeze it.  Pure: no kernel access.
  */
+/* What a render produced, for the agent's metrics. */
+struct nft_render_stats {
+	size_t chains; /* base, endpoint, tier, policy and profile chains */
+	size_t rules;  /* nft rules in those chains */
+	size_t sets;   /* named sets and maps */
+};
+
 struct nft_render_opts {
 	const char *node; /* endpoints with this spec.nodeName get chains; NULL: every endpoint */
 	const struct cidr *pod_cidrs; /* the cluster's pod ranges (unused addresses are dropped) */
 	size_t npod_cidrs;
-	uint16_t nflog_ingress; /* NFLOG group for ingress decisions, default 1 */
-	uint16_t nflog_egress;	/* NFLOG group for egress decisions, default 2 */
+	uint16_t nflog_ingress;		/* NFLOG group for ingress decisions, default 1 */
+	uint16_t nflog_egress;		/* NFLOG group for egress decisions, default 2 */
+	struct nft_render_stats *stats; /* filled in when not NULL */
 };
 
 /*
@@ -43,6 +51,8 @@ struct nft_render_opts {
  * profiles decide (Profile resources: chains prof<idx>_<in|eg>).  Rule selectors are named
  * sets as<N>_e4/_e6 (endpoint addresses, hash) and as<N>_n4/_n6 (network set prefixes,
  * interval); named ports are concatenated sets np<K>_4/_6 of (address, protocol, port).
+ * Packets conntrack finds invalid (e.g. an ICMP error that belongs to no connection) are
+ * dropped before any policy: they start no connection, which is all the evaluator models.
  */
 int nft_render(const struct model *m, const struct nft_render_opts *o, struct strbuf *out);
 
@@ -72,12 +82,12 @@ enum nft_rule_id_kind {
 
 struct nft_rule_id {
 	enum nft_rule_id_kind kind;
-	int dir;	   /* enum m_dir: 0 ingress, 1 egress */
-	uint32_t tier;	   /* NFT_ID_POLICY_RULE (the policy's tier), NFT_ID_TIER_END; else UINT32_MAX */
-	uint32_t policy;   /* rank, NFT_ID_POLICY_RULE; else UINT32_MAX */
-	uint32_t profile;  /* m->profiles index, NFT_ID_PROFILE_RULE; else UINT32_MAX */
-	int rule;	   /* rule index in the direction's rules, or -1 */
-	int action;	   /* enum rule_action */
+	int dir;	  /* enum m_dir: 0 ingress, 1 egress */
+	uint32_t tier;	  /* policy rules and tier ends; else UINT32_MAX */
+	uint32_t policy;  /* rank, policy rules; else UINT32_MAX */
+	uint32_t profile; /* m->profiles index, profile rules; else UINT32_MAX */
+	int rule;	  /* rule index in the direction's rules, or -1 */
+	int action;	  /* enum rule_action */
 };
 
 /* Formats id as its prefix text.  Returns the length snprintf would. */
@@ -88,14 +98,15 @@ int nft_rule_id_parse(const char *s, struct nft_rule_id *out);
  * The "decided" text of an id, as eval_decided() prints it for the same decision:
  * "<tier>|<policy>|<Action>|<rule>", "<tier>|end-of-tier|Deny|-1", "profile|<name>|<Action>|
  * <rule>", "profile|kns.<ns>|Allow|-1" (ep: the endpoint whose chain logged, or UINT32_MAX:
- * "profile|kns.*|Allow|-1"), "profile|-|Deny|-1", "unused|-|Deny|-1".  -EINVAL when the id
+ * "profile|kns.*|Allow|-1"), "profile|-|Deny|-1", "no-endpoint|-|Deny|-1".  -EINVAL when the id
  * names something the model does not have; else the length snprintf would return.
  */
-int nft_rule_id_decided(const struct model *m, const struct nft_rule_id *id, uint32_t ep,
-			char *buf, size_t size);
+int nft_rule_id_decided(const struct model *m, const struct nft_rule_id *id, uint32_t ep, char *buf,
+			size_t size);
 /*
- * Every id a render of m can log (all nodes), in script order: *out is malloc'd, the caller
- * frees it.  0 or -ENOMEM.
+ * Every id a render of m can log, for any node: per direction the policy rules by rank, the
+ * ends of tiers that deny, the Profile rules, R:<d>:A and R:<d>:D; then U:i:D.  *out is
+ * malloc'd, the caller frees it.  0 or -ENOMEM.
  */
 int nft_rule_ids(const struct model *m, struct nft_rule_id **out, size_t *n);
 /* The id table as text, one "<id> <decided>" line per id, for collectors and humans.

@@ -13,6 +13,7 @@
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
+#include <strings.h>
 
 static struct doc_node *node_new(struct arena *a, enum doc_type t)
 {
@@ -83,8 +84,7 @@ struct doc_node *docgen_map_copy(struct arena *a, const struct doc_node *map, bo
 	return n;
 }
 
-int docgen_set(struct arena *a, struct doc_node *map, const char *key,
-	       const struct doc_node *value)
+int docgen_set(struct arena *a, struct doc_node *map, const char *key, const struct doc_node *value)
 {
 	struct doc_pair *pairs;
 	struct doc_node *k;
@@ -222,6 +222,19 @@ static void emit_scalar(struct strbuf *b, const struct doc_node *n)
 		emit_quoted(b, n->str, n->len);
 }
 
+/* Keys are looked up by their text, so a key from JSON ("kind") is written plain when it is
+ * a word: the quotes carried no meaning. */
+static void emit_key(struct strbuf *b, const struct doc_node *k)
+{
+	char c = k->str ? k->str[0] : 0;
+
+	if (!k->tag && plain_ok(k) && ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z')) &&
+	    strcasecmp(k->str, "true") && strcasecmp(k->str, "false") && strcasecmp(k->str, "null"))
+		strbuf_add(b, k->str, k->len);
+	else
+		emit_scalar(b, k);
+}
+
 static bool is_inline(const struct doc_node *n)
 {
 	return n->type == DOC_NULL || n->type == DOC_SCALAR || n->n == 0;
@@ -275,7 +288,7 @@ static void emit_map(struct strbuf *b, const struct doc_node *n, int indent, boo
 	for (size_t i = 0; i < n->n; i++) {
 		if (i > 0 || !first_inline)
 			pad(b, indent);
-		emit_scalar(b, n->pairs[i].key);
+		emit_key(b, n->pairs[i].key);
 		strbuf_putc(b, ':');
 		emit_value(b, n->pairs[i].value, indent);
 	}

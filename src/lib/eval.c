@@ -276,6 +276,12 @@ void eval_direction(const struct model *m, const struct eval_flow *f, enum m_dir
 		decide(v, true, EVAL_LOOPBACK, MODEL_NONE, MODEL_NONE, -1, ACTION_ALLOW);
 		return;
 	}
+	if (dir == M_INGRESS && ep == MODEL_NONE && m->lab && f->dst.ip.family &&
+	    cidr_contains(&m->lab->u.lab.pod_cidr, &f->dst.ip)) {
+		/* The dataplane drops (and logs) traffic to unused pod addresses. */
+		decide(v, false, EVAL_NO_ENDPOINT, MODEL_NONE, MODEL_NONE, -1, ACTION_DENY);
+		return;
+	}
 	if (ep == MODEL_NONE || m->eps[ep].kind != M_EP_WORKLOAD) {
 		decide(v, true, EVAL_UNMANAGED, MODEL_NONE, MODEL_NONE, -1, ACTION_ALLOW);
 		return;
@@ -353,6 +359,8 @@ int eval_decided(const struct model *m, const struct eval_verdict *v, char *buf,
 		return snprintf(buf, size, "profile|-|Deny|-1");
 	case EVAL_LOOPBACK:
 		return snprintf(buf, size, "loopback|-|Allow|-1");
+	case EVAL_NO_ENDPOINT:
+		return snprintf(buf, size, "no-endpoint|-|Deny|-1");
 	case EVAL_UNMANAGED:
 	default:
 		return snprintf(buf, size, "unmanaged|-|Allow|-1");

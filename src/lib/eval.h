@@ -41,6 +41,7 @@ enum eval_reason {
 	EVAL_NO_PROFILE,  /* no tier decided and no profile allowed: denied */
 	EVAL_UNMANAGED,	  /* not a workload known to the model: no policy */
 	EVAL_LOOPBACK,	  /* an endpoint talking to itself: never leaves it, no policy */
+	EVAL_NO_ENDPOINT, /* an address of the pod ranges that no endpoint has: dropped */
 };
 
 enum eval_step_kind {
@@ -92,7 +93,7 @@ bool eval_flow(const struct model *m, const struct eval_flow *f, bool trace,
  * The "decided" string of the CLI contract:
  *   "<tier>|<policy>|<Action>|<rule>", "<tier>|end-of-tier|Deny|-1",
  *   "profile|<profile>|Allow|-1", "profile|-|Deny|-1", "unmanaged|-|Allow|-1",
- *   "loopback|-|Allow|-1".
+ *   "loopback|-|Allow|-1", "no-endpoint|-|Deny|-1".
  * Returns the length snprintf would.
  */
 int eval_decided(const struct model *m, const struct eval_verdict *v, char *buf, size_t size);
