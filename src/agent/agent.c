@@ -223,7 +223,8 @@ static void on_http(struct evhttp_request *req, void *arg)
 		return;
 	if (!strcmp(uri, "/healthz")) {
 		evbuffer_add_printf(b, "%s\n", a->healthy ? "ok" : "not applied yet");
-		evhttp_send_reply(req, a->healthy ? 200 : 503, a->healthy ? "OK" : "Unavailable", b);
+		evhttp_send_reply(req, a->healthy ? 200 : 503, a->healthy ? "OK" : "Unavailable",
+				  b);
 	} else if (!strcmp(uri, "/metrics")) {
 		evbuffer_add_printf(
 			b,

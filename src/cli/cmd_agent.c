@@ -16,11 +16,12 @@
 
 static void usage(FILE *f)
 {
-	fprintf(f, "usage: palisade agent --node NAME --datastore DIR [--state DIR] [--listen HOST:PORT]\n"
-		   "                      [--once]\n"
-		   "       palisade agent --dry-run (-f PATH... | --datastore DIR) [--node NAME]\n"
-		   "--dry-run prints the nftables ruleset the agent would apply, without root.\n"
-		   "--listen defaults to 127.0.0.1:9099 (\"\" disables /healthz and /metrics).\n");
+	fprintf(f,
+		"usage: palisade agent --node NAME --datastore DIR [--state DIR] [--listen HOST:PORT]\n"
+		"                      [--once]\n"
+		"       palisade agent --dry-run (-f PATH... | --datastore DIR) [--node NAME]\n"
+		"--dry-run prints the nftables ruleset the agent would apply, without root.\n"
+		"--listen defaults to 127.0.0.1:9099 (\"\" disables /healthz and /metrics).\n");
 }
 
 static int dry_run(char **paths, int npaths, const char *datastore, const char *node)
@@ -121,7 +122,8 @@ int cmd_agent(int argc, char **argv)
 		case 'L':
 			break; /* started by palisade lab: nothing differs yet */
 		case 'c':
-			fprintf(stderr, "palisade agent: --config is not supported yet; use the flags\n");
+			fprintf(stderr,
+				"palisade agent: --config is not supported yet; use the flags\n");
 			bad = 1;
 			break;
 		case 'h':

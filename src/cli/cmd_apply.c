@@ -133,12 +133,14 @@ int cmd_apply(int argc, char **argv)
 		const char *name = strcmp(paths[i], "-") ? paths[i] : "<stdin>";
 
 		if (strcmp(paths[i], "-") && stat(paths[i], &st) == 0 && S_ISDIR(st.st_mode)) {
-			fprintf(stderr, "palisade apply: %s: give files, not directories\n", paths[i]);
+			fprintf(stderr, "palisade apply: %s: give files, not directories\n",
+				paths[i]);
 			goto out;
 		}
 		bufs[i] = read_all(paths[i], &len);
 		if (!bufs[i]) {
-			fprintf(stderr, "palisade apply: %s: %s\n", name, strerror(errno ? errno : EIO));
+			fprintf(stderr, "palisade apply: %s: %s\n", name,
+				strerror(errno ? errno : EIO));
 			goto out;
 		}
 		struct diag_list scratch; /* the same problems are reported by the loader */

@@ -110,17 +110,22 @@ int cmd_delete(int argc, char **argv)
 				      (!r->meta.namespace_ ||
 				       !strcmp(want.v[j]->meta.namespace_, r->meta.namespace_));
 		} else {
-			const char *want_ns = ns ? ns : res_kind_namespaced(r->kind) ? "default" : NULL;
+			const char *want_ns = ns			     ? ns
+					      : res_kind_namespaced(r->kind) ? "default"
+									     : NULL;
 
 			hit = cli_kind_matches(argv[optind], r->kind) &&
 			      !strcmp(argv[optind + 1], r->meta.name) &&
-			      (!r->meta.namespace_ || (want_ns && !strcmp(want_ns, r->meta.namespace_)));
+			      (!r->meta.namespace_ ||
+			       (want_ns && !strcmp(want_ns, r->meta.namespace_)));
 		}
 		if (!hit)
 			continue;
 		if (objects_in_file(&rs, r->loc.file) != 1) {
-			fprintf(stderr, "palisade delete: %s %s shares %s with other objects; edit that file instead (nothing deleted)\n",
-				res_kind_name(r->kind), resource_ref(r, ref, sizeof(ref)), r->loc.file);
+			fprintf(stderr,
+				"palisade delete: %s %s shares %s with other objects; edit that file instead (nothing deleted)\n",
+				res_kind_name(r->kind), resource_ref(r, ref, sizeof(ref)),
+				r->loc.file);
 			rc = 1;
 			goto out;
 		}
@@ -134,7 +139,8 @@ int cmd_delete(int argc, char **argv)
 	rc = 0;
 	for (size_t i = 0; i < nv; i++) {
 		if (unlink(victims[i]->loc.file)) {
-			fprintf(stderr, "palisade delete: %s: %s\n", victims[i]->loc.file, strerror(errno));
+			fprintf(stderr, "palisade delete: %s: %s\n", victims[i]->loc.file,
+				strerror(errno));
 			rc = 1;
 			continue;
 		}

@@ -16,9 +16,10 @@
 
 static void usage(FILE *f)
 {
-	fprintf(f, "usage: palisade get KIND [NAME] [-n NAMESPACE] [-o table|yaml|json] [--datastore DIR]\n"
-		   "KIND is a kind name (GlobalNetworkPolicy), its plural or lower case form, or \"all\";\n"
-		   "networkpolicy means both Kubernetes and Calico NetworkPolicies.\n");
+	fprintf(f,
+		"usage: palisade get KIND [NAME] [-n NAMESPACE] [-o table|yaml|json] [--datastore DIR]\n"
+		"KIND is a kind name (GlobalNetworkPolicy), its plural or lower case form, or \"all\";\n"
+		"networkpolicy means both Kubernetes and Calico NetworkPolicies.\n");
 }
 
 /* Does the user's word name kind k?  Case-insensitive, singular or plural. */
@@ -27,7 +28,8 @@ bool cli_kind_matches(const char *word, enum res_kind k)
 	const char *name = res_kind_name(k);
 	size_t n = strlen(name), w = strlen(word);
 
-	if (!strcasecmp(word, "all") || !strcasecmp(word, name) || !strcasecmp(word, res_kind_id(k)))
+	if (!strcasecmp(word, "all") || !strcasecmp(word, name) ||
+	    !strcasecmp(word, res_kind_id(k)))
 		return true;
 	if (w == n + 1 && !strncasecmp(word, name, n) && (word[n] == 's' || word[n] == 'S'))
 		return true;
@@ -102,7 +104,8 @@ int cmd_get(int argc, char **argv)
 	diag_list_init(&d);
 	datastore_load(ds, &rs, &d, &skipped);
 	if (skipped)
-		fprintf(stderr, "palisade get: %zu file(s) in %s do not validate and are not shown\n",
+		fprintf(stderr,
+			"palisade get: %zu file(s) in %s do not validate and are not shown\n",
 			skipped, ds);
 	items = json_array();
 	if (!strcmp(output, "table"))

@@ -105,7 +105,8 @@ json_t *store_doc_to_json(const struct doc_node *n)
 
 static bool yaml_plain_ok(const char *s)
 {
-	static const char *const words[] = {"true", "false", "null", "yes", "no", "on", "off", "~", ""};
+	static const char *const words[] = {"true", "false", "null", "yes", "no",
+					    "on",   "off",   "~",    ""};
 	char *end;
 
 	for (size_t i = 0; i < sizeof(words) / sizeof(words[0]); i++)
@@ -163,7 +164,8 @@ static void yaml_scalar(FILE *f, const json_t *v)
 
 static bool yaml_is_collection(const json_t *v)
 {
-	return (json_is_object(v) && json_object_size(v)) || (json_is_array(v) && json_array_size(v));
+	return (json_is_object(v) && json_object_size(v)) ||
+	       (json_is_array(v) && json_array_size(v));
 }
 
 static void yaml_emit(FILE *f, const json_t *v, int indent)
@@ -175,7 +177,8 @@ static void yaml_emit(FILE *f, const json_t *v, int indent)
 	if (json_is_object(v)) {
 		bool first = true;
 
-		json_object_foreach((json_t *)v, key, val) {
+		json_object_foreach((json_t *)v, key, val)
+		{
 			if (!first || indent)
 				fprintf(f, "%*s", indent, "");
 			first = false;
@@ -196,7 +199,8 @@ static void yaml_emit(FILE *f, const json_t *v, int indent)
 			}
 		}
 	} else if (json_is_array(v)) {
-		json_array_foreach(v, i, val) {
+		json_array_foreach(v, i, val)
+		{
 			fprintf(f, "%*s- ", indent, "");
 			if (json_is_object(val) && json_object_size(val)) {
 				/* The first key goes on the dash line. */
@@ -204,7 +208,8 @@ static void yaml_emit(FILE *f, const json_t *v, int indent)
 				json_t *v0;
 				bool first = true;
 
-				json_object_foreach(val, k0, v0) {
+				json_object_foreach(val, k0, v0)
+				{
 					if (!first)
 						fprintf(f, "%*s", indent + 2, "");
 					first = false;

@@ -128,7 +128,8 @@ void verdict_explain(FILE *f, const struct model *m, const struct eval_flow *flo
 			self_name);
 		break;
 	case EVAL_NO_ENDPOINT:
-		fprintf(f, "    %s is in the cluster's pod range but no endpoint has it: the dataplane drops (and logs) such traffic, the mark of a sweep.\n",
+		fprintf(f,
+			"    %s is in the cluster's pod range but no endpoint has it: the dataplane drops (and logs) such traffic, the mark of a sweep.\n",
 			self_name);
 		break;
 	case EVAL_LOOPBACK:

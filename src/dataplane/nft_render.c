@@ -5,6 +5,7 @@
 #include "lib/ifname.h"
 #include "lib/model.h"
 #include "lib/strbuf.h"
+#include "lib/strmap.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -554,8 +555,8 @@ static int put_maps(struct nft_ctx *R)
 		strbuf_printf(R->out, "\tmap ep_%s {\n\t\ttype ifname : verdict\n",
 			      d == M_INGRESS ? "ingress" : "egress");
 		for (size_t i = 0; i < n; i++) {
-			snprintf(buf, sizeof(buf), "\"%s\" : jump ep%zu_%s", v[i].ifname, v[i].ep,
-				 dir_tag[d]);
+			snprintf(buf, sizeof(buf), "\"%s\" : jump ep%zu_%s", v[i].ifname,
+				 R->canon[d][v[i].ep], dir_tag[d]);
 			elem(&el, buf);
 		}
 		elems_end(&el);
@@ -641,7 +642,11 @@ static void put_endpoint_chains(struct nft_ctx *R, size_t ei, int d)
 	put_sanitized(R->out, e->ns);
 	strbuf_putc(R->out, '/');
 	put_sanitized(R->out, e->name);
-	strbuf_printf(R->out, " %s via %s\n", d == M_INGRESS ? "ingress" : "egress", ifname);
+	strbuf_printf(R->out, " %s via %s", d == M_INGRESS ? "ingress" : "egress", ifname);
+	if (R->nshare[d][ei] > 1)
+		strbuf_printf(R->out, ", shared by %zu endpoints with the same program",
+			      R->nshare[d][ei]);
+	strbuf_putc(R->out, '\n');
 	strbuf_printf(R->out, "\tchain ep%zu_%s {\n", ei, dir_tag[d]);
 	if (pass)
 		strbuf_printf(R->out, "\t\tmeta mark set meta mark & 0x%08x\n",
@@ -779,12 +784,70 @@ static void ctx_fini(struct nft_ctx *R)
 	for (int d = 0; d < 2; d++) {
 		free(R->pol_used[d]);
 		free(R->prof_used[d]);
+		free(R->canon[d]);
+		free(R->nshare[d]);
 	}
 	free(R->as_used);
 	free(R->as_has);
 	for (size_t i = 0; i < R->nnp; i++)
 		free(R->np[i].key);
 	free(R->np);
+}
+
+/*
+ * Finds the endpoints whose program is the same (the same policy ranks in the direction and
+ * the same profiles): they get one chain between them.  A node's pods mostly fall into a few
+ * such groups (the replicas of a Deployment always do), which keeps the ruleset from growing
+ * with the number of pods times the number of policies.
+ */
+static int share_programs(struct nft_ctx *R)
+{
+	const struct model *m = R->m;
+	struct strbuf key;
+	int err = 0;
+
+	strbuf_init(&key);
+	for (int d = 0; d < 2 && !err; d++) {
+		struct strmap seen;
+
+		strmap_init(&seen);
+		R->canon[d] = calloc(m->neps + 1, sizeof(size_t));
+		R->nshare[d] = calloc(m->neps + 1, sizeof(size_t));
+		if (!R->canon[d] || !R->nshare[d]) {
+			err = -ENOMEM;
+			strmap_fini(&seen);
+			break;
+		}
+		for (size_t i = 0; i < m->neps && !err; i++) {
+			const struct m_endpoint *e = &m->eps[i];
+			uint32_t first;
+
+			R->canon[d][i] = i;
+			if (!R->ep_on[i])
+				continue;
+			strbuf_reset(&key);
+			for (size_t k = 0; k < e->nprog[d]; k++)
+				strbuf_printf(&key, "%u,", e->prog[d][k]);
+			strbuf_putc(&key, '|');
+			for (size_t k = 0; k < e->nprofiles; k++)
+				strbuf_printf(&key, "%s,", e->profiles[k]);
+			if (key.oom) {
+				err = -ENOMEM;
+				break;
+			}
+			first = strmap_get(&seen, strbuf_str(&key));
+			if (first == UINT32_MAX) {
+				if (strmap_put(&seen, strbuf_str(&key), (uint32_t)i))
+					err = -ENOMEM;
+				first = (uint32_t)i;
+			}
+			R->canon[d][i] = first;
+			R->nshare[d][first]++;
+		}
+		strmap_fini(&seen);
+	}
+	strbuf_fini(&key);
+	return err;
 }
 
 int nft_render(const struct model *m, const struct nft_render_opts *o, struct strbuf *out)
@@ -814,6 +877,8 @@ int nft_render(const struct model *m, const struct nft_render_opts *o, struct st
 			goto out;
 	}
 	err = plan(&R);
+	if (!err)
+		err = share_programs(&R);
 	if (err)
 		goto out;
 
@@ -834,7 +899,8 @@ int nft_render(const struct model *m, const struct nft_render_opts *o, struct st
 	put_base_chains(&R, pods4, pods6);
 	for (size_t i = 0; i < m->neps; i++)
 		for (int d = 0; d < 2 && R.ep_on[i]; d++)
-			put_endpoint_chains(&R, i, d);
+			if (R.canon[d][i] == i)
+				put_endpoint_chains(&R, i, d);
 	for (uint32_t r = 0; r < m->npols; r++)
 		for (int d = 0; d < 2; d++)
 			if (R.pol_used[d][r])

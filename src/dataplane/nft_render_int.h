@@ -39,8 +39,12 @@ struct nft_ctx {
 	const char *node;
 	const struct cidr *pod;
 	size_t npod;
-	uint16_t group[2];  /* NFLOG group per direction */
-	bool *ep_on;	    /* endpoints with chains on this node */
+	uint16_t group[2]; /* NFLOG group per direction */
+	bool *ep_on;	   /* endpoints with chains on this node */
+	/* Endpoints with the same program (policies and profiles) share one chain: canon[d][i]
+	 * is the first endpoint with endpoint i's program, nshare[d][i] how many share it. */
+	size_t *canon[2];
+	size_t *nshare[2];
 	bool *pol_used[2];  /* policy chains to render, by rank, per direction */
 	bool *prof_used[2]; /* profile chains to render */
 	bool *as_used;	    /* address sets rules refer to */

@@ -88,7 +88,7 @@ fi
 for n in $(nodes); do BEFORE[$n]=0; done
 if ! wait_agents; then
 	fail agents-start "agents did not apply a ruleset:" "$(cat "$STATE"/nodes/*/status.json 2>&1)" \
-		"$(tail -n 20 "$STATE"/nodes/*/agent.log 2>/dev/null)"
+		"$(tail -n 20 "$STATE"/logs/agent-*.log 2>/dev/null)"
 	exit 1
 fi
 pass agents-start
@@ -141,13 +141,14 @@ else
 	compare agent-killed-enforcement-stays
 	"$P" apply --datastore "$DS" -f "$DIR/scenarios/09-calico-tier-deny-pass.yaml" >/dev/null
 	sleep 1
-	# Restart the agent exactly as the lab started it.
-	mark
+	# Restart the agent exactly as the lab started it, and wait for its first status.
+	for n in $(nodes); do BEFORE[$n]=-1; done
 	BEFORE[$node]=0
+	rm -f "$STATE/nodes/$node/status.json"
 	ns=$("$P" lab status --state "$STATE" -o json | jq -r --arg n "$node" '.nodes[] | select((if type == "object" then .name else . end) == $n) | if type == "object" then (.netns // empty) else empty end')
 	if [ -n "$ns" ]; then
 		ip netns exec "$ns" "$P" agent --node "$node" --datastore "$DS" --state "$STATE/nodes/$node" \
-			--listen "" >>"$STATE/nodes/$node/agent-restart.log" 2>&1 &
+			--listen "" >>"$STATE/logs/agent-$node.log" 2>&1 &
 		echo $! >"$pidfile"
 		if wait_agents; then
 			compare agent-restart-converges

@@ -157,8 +157,10 @@ static void test_shape_no_policy(void **state)
 
 	world_load(&w, "");
 	s = render(&w, NULL);
-	assert_int_equal(last_stats.chains, 3 + 2 * 3);
-	assert_int_equal(last_stats.rules, 3 + 3 + 1 + 2 * 3);
+	/* x/a and x/b have the same program (no policy, profile kns.x): one chain each way
+	 * between them; y/a (kns.y) has its own. */
+	assert_int_equal(last_stats.chains, 3 + 2 * 2);
+	assert_int_equal(last_stats.rules, 3 + 3 + 1 + 2 * 2);
 	assert_int_equal(last_stats.sets, 4);
 	/* One transaction that replaces the table. */
 	assert_true(!strncmp(s,
@@ -172,9 +174,10 @@ static void test_shape_no_policy(void **state)
 		      "\t\tct state established,related accept\n\t\tct state invalid drop\n"
 		      "\t\toifname vmap @ep_ingress\n\t}\n");
 	/* Unused pod addresses are dropped before routing (a node has no route for them). */
-	assert_has(s, "\tchain unused {\n\t\ttype filter hook prerouting priority 0; policy accept;\n"
-		      "\t\tip daddr @pod_cidrs ip daddr != @endpoint_ips log prefix \"U:i:D\" "
-		      "group 1 drop\n\t}\n");
+	assert_has(s,
+		   "\tchain unused {\n\t\ttype filter hook prerouting priority 0; policy accept;\n"
+		   "\t\tip daddr @pod_cidrs ip daddr != @endpoint_ips log prefix \"U:i:D\" "
+		   "group 1 drop\n\t}\n");
 	/* Every endpoint address, sorted, in the hash set; the range in the interval set. */
 	assert_has(s, "\tset endpoint_ips {\n\t\ttype ipv4_addr\n"
 		      "\t\telements = { 10.0.0.2,\n\t\t\t     10.0.0.9,\n\t\t\t     10.0.1.1 }\n");
@@ -183,6 +186,11 @@ static void test_shape_no_policy(void **state)
 	endpoint_ifname("x", "a", ifa);
 	snprintf(buf, sizeof(buf), "\"%s\" : jump ep0_in", ifa);
 	assert_has(s, buf);
+	endpoint_ifname("x", "b", ifa);
+	snprintf(buf, sizeof(buf), "\"%s\" : jump ep0_in", ifa);
+	assert_has(s, buf);
+	assert_lacks(s, "chain ep1_in");
+	assert_has(s, "shared by 2 endpoints with the same program");
 	/* No policy: the namespace profile allows, logged. */
 	assert_string_equal(chain(s, "ep0_in", buf, sizeof(buf)),
 			    "\t\tlog prefix \"R:i:A\" group 1 accept\n");
