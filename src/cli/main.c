@@ -21,6 +21,7 @@ static const struct verb verbs[] = {
 	{"agent", cmd_agent, "enforce policy on one node with nftables (--dry-run prints it)"},
 	{"lab", cmd_lab, "a cluster of network namespaces on this machine: up, probe, down"},
 	{"lab-responder", cmd_lab_responder, "(internal) a lab pod's port responder"},
+	{"nft-delta", cmd_nft_delta, "(internal) element delta of two renders; --apply sends it"},
 };
 
 static void usage(FILE *f)

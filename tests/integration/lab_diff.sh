@@ -129,6 +129,29 @@ rm -f "$TMP/ds-good/zz-broken.yaml"
 compare broken-manifest-enforcement-unchanged "$TMP/ds-good"
 rm -f "$DS/zz-broken.yaml"
 
+# A change that only moves addresses between sets goes to the kernel as a netlink delta.
+"$P" apply --datastore "$DS" -f "$DIR/scenarios/12-article-blockthreats.yaml" >/dev/null
+mark
+wait_agents
+deltas_before=$(cat "$STATE"/nodes/*/status.json | jq -s 'map(.deltas) | add')
+mark
+sed 's|198.51.100.0/24|203.0.113.0/24|' "$DIR/scenarios/12-article-blockthreats.yaml" >"$TMP/feed-moved.yaml"
+"$P" apply --datastore "$DS" -f "$TMP/feed-moved.yaml" >/dev/null
+if wait_agents; then
+	deltas_after=$(cat "$STATE"/nodes/*/status.json | jq -s 'map(.deltas) | add')
+	if [ "$deltas_after" -gt "$deltas_before" ]; then
+		pass netset-change-as-netlink-delta
+	else
+		fail netset-change-as-netlink-delta "no agent applied a delta: $(cat "$STATE"/nodes/*/status.json)"
+	fi
+	compare netset-change-delta-enforced
+else
+	fail netset-change-as-netlink-delta "agents did not reload"
+fi
+mark
+"$P" delete --datastore "$DS" -f "$TMP/feed-moved.yaml" >/dev/null
+wait_agents
+
 # Kill one agent: its ruleset stays; a change meanwhile is not enforced there; a restart
 # converges.
 node=$(nodes | head -n 1)
