@@ -7,6 +7,7 @@
  * through its state directory (--state, or the registry when exactly one lab is up).
  */
 #include "cli/cmd.h"
+#include "cli/truth_table.h"
 
 #include "lab/lab.h"
 #include "lab/labfs.h"
@@ -999,70 +1000,31 @@ static int parse_protos(const char *s, uint8_t **out, size_t *n)
 	return *n ? 0 : -EINVAL;
 }
 
-/* The same layout as `palisade matrix -o text`: a table per protocol and port, a row per
- * source, a column per destination, "." allowed and "X" not. */
-static void probe_text(const struct probe_spec *ps, const bool *res)
+/* Prints the probe's results with the printer `palisade matrix` uses. */
+static int probe_print(const struct probe_spec *ps, const bool *res, bool json)
 {
-	for (size_t pi = 0; pi < ps->nprotos; pi++) {
-		for (size_t qi = 0; qi < ps->nports; qi++) {
-			char hdr[32];
-			size_t width;
+	const char **src = calloc(ps->nsrc + 1, sizeof(*src));
+	const char **dst = calloc(ps->ndst + 1, sizeof(*dst));
+	struct truth_table t;
 
-			snprintf(hdr, sizeof(hdr), "%s/%u", proto_name(ps->protos[pi]),
-				 ps->ports[qi]);
-			width = strlen(hdr);
-			for (size_t s = 0; s < ps->nsrc; s++)
-				if (strlen(ps->src[s].name) > width)
-					width = strlen(ps->src[s].name);
-			if (pi || qi)
-				printf("\n");
-			printf("%-*s", (int)width, hdr);
-			for (size_t d = 0; d < ps->ndst; d++)
-				printf(" %s", ps->dst[d].name);
-			printf("\n");
-			for (size_t s = 0; s < ps->nsrc; s++) {
-				printf("%-*s", (int)width, ps->src[s].name);
-				for (size_t d = 0; d < ps->ndst; d++) {
-					bool ok = res[((pi * ps->nports + qi) * ps->nsrc + s) *
-							      ps->ndst +
-						      d];
-
-					printf(" %*s", (int)strlen(ps->dst[d].name),
-					       ok ? "." : "X");
-				}
-				printf("\n");
-			}
-		}
+	if (!src || !dst) {
+		free(src);
+		free(dst);
+		return -1;
 	}
-}
-
-static void probe_json(const struct probe_spec *ps, const bool *res)
-{
-	json_t *cells = json_array(), *o;
-	char *s;
-
-	for (size_t pi = 0; pi < ps->nprotos; pi++)
-		for (size_t qi = 0; qi < ps->nports; qi++)
-			for (size_t src = 0; src < ps->nsrc; src++)
-				for (size_t d = 0; d < ps->ndst; d++) {
-					bool ok = res[((pi * ps->nports + qi) * ps->nsrc + src) *
-							      ps->ndst +
-						      d];
-
-					json_array_append_new(
-						cells,
-						json_pack("{s:s, s:s, s:i, s:s, s:b}", "from",
-							  ps->src[src].name, "to", ps->dst[d].name,
-							  "port", (int)ps->ports[qi], "protocol",
-							  proto_name(ps->protos[pi]), "allowed",
-							  ok));
-				}
-	o = json_pack("{s:o}", "cells", cells);
-	s = json_dumps(o, JSON_COMPACT | JSON_PRESERVE_ORDER);
-	if (s)
-		puts(s);
-	free(s);
-	json_decref(o);
+	for (size_t i = 0; i < ps->nsrc; i++)
+		src[i] = ps->src[i].name;
+	for (size_t i = 0; i < ps->ndst; i++)
+		dst[i] = ps->dst[i].name;
+	t = (struct truth_table){src,	     ps->nsrc,	 dst,	      ps->ndst, ps->ports,
+				 ps->nports, ps->protos, ps->nprotos, res};
+	if (json)
+		truth_table_print_json(stdout, &t);
+	else
+		truth_table_print_text(stdout, &t);
+	free(src);
+	free(dst);
+	return 0;
 }
 
 /* The UDP source port offset for this probe, advanced in <state>/probe-sport by the number
@@ -1176,10 +1138,10 @@ static int lab_probe(int argc, char **argv)
 	ps.dst = dst;
 	ps.ndst = npods;
 	rc = probe_run(&ps, res, err, sizeof(err)) ? 2 : 0;
-	if (!strcmp(output, "json"))
-		probe_json(&ps, res);
-	else
-		probe_text(&ps, res);
+	if (probe_print(&ps, res, !strcmp(output, "json"))) {
+		fprintf(stderr, "palisade lab probe: out of memory\n");
+		rc = 2;
+	}
 	if (rc)
 		fprintf(stderr, "palisade lab probe: %s\n", err);
 out:

@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 #include "cli/cmd.h"
+#include "cli/truth_table.h"
 
 #include "lib/eval.h"
 #include "lib/model.h"
@@ -76,7 +77,6 @@ int cmd_matrix(int argc, char **argv)
 	uint8_t *protos = NULL;
 	struct party *src = NULL;
 	struct cli_world w = {0};
-	json_t *cells = NULL;
 
 	if (!paths)
 		return 2;
@@ -178,83 +178,49 @@ int cmd_matrix(int argc, char **argv)
 		}
 		qsort(src + ndst, nsrc - ndst, sizeof(*src), party_cmp);
 
-		if (!strcmp(output, "json"))
-			cells = json_array();
-		for (size_t pi = 0; pi < nprotos; pi++) {
-			for (size_t qi = 0; qi < nports; qi++) {
-				char hdr[32];
-				size_t width;
+		{
+			const char **names = calloc(nsrc + 1, sizeof(*names));
+			bool *res = calloc(nprotos * nports * nsrc * (ndst ? ndst : 1) + 1,
+					   sizeof(*res));
+			struct truth_table t;
+			size_t k = 0;
 
-				snprintf(hdr, sizeof(hdr), "%s/%u", proto_name(protos[pi]),
-					 ports[qi]);
-				width = strlen(hdr);
-				for (size_t i = 0; i < nsrc; i++)
-					if (strlen(src[i].name) > width)
-						width = strlen(src[i].name);
-				if (!cells) {
-					if (pi || qi)
-						printf("\n");
-					printf("%-*s", (int)width, hdr);
-					for (size_t d = 0; d < ndst; d++)
-						printf(" %s", src[d].name);
-					printf("\n");
-				}
-				for (size_t s = 0; s < nsrc; s++) {
-					if (!cells)
-						printf("%-*s", (int)width, src[s].name);
-					for (size_t d = 0; d < ndst; d++) {
-						struct eval_flow f;
-						struct eval_verdict eg, in;
-						bool ok;
-
-						memset(&f, 0, sizeof(f));
-						f.src = src[s].addr;
-						f.dst = src[d].addr;
-						f.proto = protos[pi];
-						f.dport = ports[qi];
-						f.sport = 32768;
-						f.icmp_type = f.icmp_code = -1;
-						ok = eval_flow(m, &f, false, &eg, &in);
-						if (cells) {
-							json_t *o = json_object();
-
-							json_object_set_new(
-								o, "from",
-								json_string(src[s].name));
-							json_object_set_new(
-								o, "to", json_string(src[d].name));
-							json_object_set_new(
-								o, "port", json_integer(ports[qi]));
-							json_object_set_new(o, "protocol",
-									    json_string(proto_name(
-										    protos[pi])));
-							json_object_set_new(o, "allowed",
-									    json_boolean(ok));
-							json_array_append_new(cells, o);
-						} else {
-							printf(" %*s", (int)strlen(src[d].name),
-							       ok ? "." : "X");
-						}
-					}
-					if (!cells)
-						printf("\n");
-				}
+			if (!names || !res) {
+				free(names);
+				free(res);
+				goto out;
 			}
-		}
-		if (cells) {
-			json_t *o = json_pack("{s:o}", "cells", cells);
-			char *s = json_dumps(o, JSON_COMPACT | JSON_PRESERVE_ORDER);
+			for (size_t i = 0; i < nsrc; i++)
+				names[i] = src[i].name;
+			for (size_t pi = 0; pi < nprotos; pi++)
+				for (size_t qi = 0; qi < nports; qi++)
+					for (size_t s = 0; s < nsrc; s++)
+						for (size_t d = 0; d < ndst; d++) {
+							struct eval_flow f;
+							struct eval_verdict eg, in;
 
-			cells = NULL;
-			if (s)
-				puts(s);
-			free(s);
-			json_decref(o);
+							memset(&f, 0, sizeof(f));
+							f.src = src[s].addr;
+							f.dst = src[d].addr;
+							f.proto = protos[pi];
+							f.dport = ports[qi];
+							f.sport = 32768;
+							f.icmp_type = f.icmp_code = -1;
+							res[k++] =
+								eval_flow(m, &f, false, &eg, &in);
+						}
+			t = (struct truth_table){names,	 nsrc,	 names,	  ndst, ports,
+						 nports, protos, nprotos, res};
+			if (!strcmp(output, "json"))
+				truth_table_print_json(stdout, &t);
+			else
+				truth_table_print_text(stdout, &t);
+			free(names);
+			free(res);
 		}
 	}
 	rc = 0;
 out:
-	json_decref(cells);
 	if (src)
 		for (size_t i = 0; i < nsrc; i++)
 			free(src[i].name);
