@@ -72,7 +72,7 @@ $(BUILD)/tests/fuzz/replay_main.o: tests/fuzz/replay_main.c
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) -c -o $@ $<
 
-tests: $(BUILD)/palisade $(TEST_BIN) $(REPLAY_BIN)
+tests: $(BUILD)/palisade $(TEST_BIN) $(REPLAY_BIN) $(BUILD)/bench/tcp_rr
 
 # The README's test command.  tests/run.sh runs unit, golden, conformance, fuzz-regression
 # and (as root) integration tests, then the same suite once more under ASan+UBSan, and ends

@@ -16,7 +16,8 @@
  *       flight at once.  Every one is a new connection that traverses the policy chains.
  *
  * Client modes print one line: "<mode> <transactions/s> tps (<n> transactions in <s> s,
- * <c> connections, <e> errors)" and exit 1 if no transaction completed.
+ * <c> connections, <e> errors, longest gap <g> ms)" and exit 1 if no transaction completed;
+ * the longest gap is the longest wait for any reply, which shows a stalled connection.
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -170,6 +171,7 @@ static int run_client(bool crr, const char *host, int port, int nconns, int seco
 	struct conn conns[MAX_CONNS];
 	struct epoll_event evs[MAX_EVENTS], ev;
 	long done = 0, errors = 0;
+	double last_done, max_gap = 0;
 	int ep;
 
 	if (inet_pton(AF_INET, host, &sa.sin_addr) != 1) {
@@ -184,6 +186,8 @@ static int run_client(bool crr, const char *host, int port, int nconns, int seco
 			if (errors > 1000)
 				die("connect");
 	double start = now_s(), end = start + seconds, t = start;
+
+	last_done = start;
 	while (t < end) {
 		int ms = (int)((end - t) * 1000) + 1;
 		int n = epoll_wait(ep, evs, MAX_EVENTS, ms);
@@ -212,6 +216,12 @@ static int run_client(bool crr, const char *host, int port, int nconns, int seco
 			if (r != 1)
 				goto failed;
 			done++;
+			/* The longest wait for any reply: a connection the network stopped carrying
+			 * shows here even when it never errors out. */
+			t = now_s();
+			if (t - last_done > max_gap)
+				max_gap = t - last_done;
+			last_done = t;
 			if (!crr) {
 				if (write(c->fd, &b, 1) != 1)
 					goto failed;
@@ -232,8 +242,10 @@ static int run_client(bool crr, const char *host, int port, int nconns, int seco
 		t = now_s();
 	}
 	double el = t - start;
-	printf("%s %.0f tps (%ld transactions in %.2f s, %d connections, %ld errors)\n",
-	       crr ? "crr" : "rr", (double)done / el, done, el, nconns, errors);
+	if (t - last_done > max_gap)
+		max_gap = t - last_done;
+	printf("%s %.0f tps (%ld transactions in %.2f s, %d connections, %ld errors, longest gap %.0f ms)\n",
+	       crr ? "crr" : "rr", (double)done / el, done, el, nconns, errors, max_gap * 1e3);
 	for (int i = 0; i < nconns; i++)
 		close_rst(conns[i].fd);
 	return done > 0 ? 0 : 1;
