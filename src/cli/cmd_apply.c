@@ -69,8 +69,13 @@ static void collect_objects(const struct doc_node *n, const struct doc_node ***o
 		return;
 	}
 	if (*nout == *cap) {
-		*cap = *cap ? *cap * 2 : 16;
-		*out = realloc(*out, *cap * sizeof(**out));
+		size_t ncap = *cap ? *cap * 2 : 16;
+		const struct doc_node **v = realloc(*out, ncap * sizeof(**out));
+
+		if (!v)
+			return; /* the count check against the loader then refuses the apply */
+		*out = v;
+		*cap = ncap;
 	}
 	(*out)[(*nout)++] = n;
 }

@@ -1257,3 +1257,34 @@ const char *dec_port_name_err(const char *s)
 		return "must not contain '--'";
 	return NULL;
 }
+
+bool dec_policy_types(struct dctx *d, const struct doc_node *spec, const char *key, bool *ingress,
+		      bool *egress)
+{
+	static const char *const names[] = {"Ingress", "Egress", NULL};
+	const struct doc_node *types = dec_seq(d, spec, key);
+	size_t mark;
+
+	if (!types || types->n == 0)
+		return false;
+	*ingress = false;
+	*egress = false;
+	mark = dec_push_key(d, key);
+	if (types->n > 2)
+		dec_error(d, types, "may not list more than two policy types");
+	for (size_t i = 0; i < types->n; i++) {
+		size_t m2 = dec_push_index(d, i);
+		int t;
+
+		if (dec_node_enum(d, types->items[i], names, &t) == DEC_OK) {
+			bool *flag = t == 0 ? ingress : egress;
+
+			if (*flag)
+				dec_error(d, types->items[i], "%s is listed twice", names[t]);
+			*flag = true;
+		}
+		dec_pop(d, m2);
+	}
+	dec_pop(d, mark);
+	return true;
+}

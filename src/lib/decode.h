@@ -221,4 +221,13 @@ void dec_global_alert(struct dctx *d, const struct doc_node *root, struct resour
 
 void dec_lab(struct dctx *d, const struct doc_node *root, struct resource *r);
 
+/*
+ * Reads a list of policy types ("Ingress", "Egress") at key of spec, as Kubernetes'
+ * policyTypes and Calico's types both are: each at most once.  When the list is given and
+ * not empty, *ingress and *egress are set from it (otherwise left as the caller's defaults)
+ * and true is returned.
+ */
+bool dec_policy_types(struct dctx *d, const struct doc_node *spec, const char *key, bool *ingress,
+		      bool *egress);
+
 #endif

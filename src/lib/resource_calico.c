@@ -439,7 +439,6 @@ static const char *const policy_spec_keys[] = {
 	"applyOnForward",
 	NULL,
 };
-static const char *const policy_types[] = {"Ingress", "Egress", NULL};
 static const char *const gnp_only[] = {"namespaceSelector", "doNotTrack", "preDNAT",
 				       "applyOnForward"};
 
@@ -505,34 +504,11 @@ static void check_policy_name(struct dctx *d, const struct doc_node *root, const
 
 static void dec_types(struct dctx *d, const struct doc_node *spec, struct res_calico_policy *p)
 {
-	const struct doc_node *types = dec_seq(d, spec, "types");
-	size_t mark;
-
 	/* Calico: without types, Ingress if there are ingress rules or no rules at all, and
 	 * Egress if there are egress rules. */
 	p->ingress_type = p->ningress > 0 || p->negress == 0;
 	p->egress_type = p->negress > 0;
-	if (!types || types->n == 0)
-		return;
-	p->types_explicit = true;
-	p->ingress_type = false;
-	p->egress_type = false;
-	mark = dec_push_key(d, "types");
-	for (size_t i = 0; i < types->n; i++) {
-		size_t m2 = dec_push_index(d, i);
-		int t;
-
-		if (dec_node_enum(d, types->items[i], policy_types, &t) == DEC_OK) {
-			bool *flag = t == 0 ? &p->ingress_type : &p->egress_type;
-
-			if (*flag)
-				dec_error(d, types->items[i], "%s is listed twice",
-					  policy_types[t]);
-			*flag = true;
-		}
-		dec_pop(d, m2);
-	}
-	dec_pop(d, mark);
+	p->types_explicit = dec_policy_types(d, spec, "types", &p->ingress_type, &p->egress_type);
 }
 
 /* The host-endpoint flags of a GlobalNetworkPolicy: checked as Calico checks them, and

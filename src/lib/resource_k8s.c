@@ -719,7 +719,6 @@ static const char *const knp_egress_keys[] = {"to", "ports", NULL};
 static const char *const knp_peer_keys[] = {"podSelector", "namespaceSelector", "ipBlock", NULL};
 static const char *const knp_ipblock_keys[] = {"cidr", "except", NULL};
 static const char *const knp_port_keys[] = {"protocol", "port", "endPort", NULL};
-static const char *const policy_types[] = {"Ingress", "Egress", NULL};
 
 static void dec_knp_port(struct dctx *d, const struct doc_node *p, struct k8s_np_port *np)
 {
@@ -894,36 +893,13 @@ static void dec_knp_rules(struct dctx *d, const struct doc_node *spec, const cha
 static void dec_knp_types(struct dctx *d, const struct doc_node *spec,
 			  struct res_k8s_network_policy *p)
 {
-	const struct doc_node *types = dec_seq(d, spec, "policyTypes");
 	const struct doc_node *egress = dec_get(spec, "egress");
-	size_t mark;
 
 	/* Kubernetes: without policyTypes, Ingress always, Egress iff egress rules exist. */
 	p->ingress_type = true;
 	p->egress_type = egress && egress->type == DOC_SEQ && egress->n != 0;
-	if (!types || types->n == 0)
-		return;
-	p->types_explicit = true;
-	p->ingress_type = false;
-	p->egress_type = false;
-	mark = dec_push_key(d, "policyTypes");
-	if (types->n > 2)
-		dec_error(d, types, "may not list more than two policy types");
-	for (size_t i = 0; i < types->n; i++) {
-		size_t m2 = dec_push_index(d, i);
-		int t;
-
-		if (dec_node_enum(d, types->items[i], policy_types, &t) == DEC_OK) {
-			bool *flag = t == 0 ? &p->ingress_type : &p->egress_type;
-
-			if (*flag)
-				dec_error(d, types->items[i], "%s is listed twice",
-					  policy_types[t]);
-			*flag = true;
-		}
-		dec_pop(d, m2);
-	}
-	dec_pop(d, mark);
+	p->types_explicit =
+		dec_policy_types(d, spec, "policyTypes", &p->ingress_type, &p->egress_type);
 }
 
 /* Fills r from root; errors go to d. */
