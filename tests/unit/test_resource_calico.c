@@ -17,71 +17,7 @@
 #include "lib/diag.h"
 #include "lib/resource.h"
 
-struct fx {
-	struct resource_set s;
-	struct diag_list d;
-	int rc;
-};
-
-static struct fx *load(const char *yaml)
-{
-	struct fx *f = calloc(1, sizeof(*f));
-
-	assert_non_null(f);
-	resource_set_init(&f->s);
-	diag_list_init(&f->d);
-	f->rc = resource_load_buffer(&f->s, yaml, strlen(yaml), "t.yaml", &f->d);
-	return f;
-}
-
-static void done(struct fx *f)
-{
-	resource_set_fini(&f->s);
-	diag_list_fini(&f->d);
-	free(f);
-}
-
-static void dump(const struct fx *f)
-{
-	char buf[4096];
-
-	for (size_t i = 0; i < f->d.n; i++) {
-		diag_format(&f->d.v[i], buf, sizeof(buf));
-		fprintf(stderr, "  diag: %s\n", buf);
-	}
-}
-
-static bool has(const struct fx *f, const char *line)
-{
-	char buf[4096];
-
-	for (size_t i = 0; i < f->d.n; i++) {
-		diag_format(&f->d.v[i], buf, sizeof(buf));
-		if (strcmp(buf, line) == 0)
-			return true;
-	}
-	fprintf(stderr, "missing diagnostic: %s\n", line);
-	dump(f);
-	return false;
-}
-
-static void assert_clean(const struct fx *f)
-{
-	if (f->d.errors || f->d.warnings)
-		dump(f);
-	assert_int_equal(f->d.errors, 0);
-	assert_int_equal(f->d.warnings, 0);
-	assert_int_equal(f->rc, 0);
-}
-
-static const struct resource *only(const struct fx *f, enum res_kind k)
-{
-	if (f->s.n != 1)
-		dump(f);
-	assert_int_equal(f->s.n, 1);
-	assert_int_equal(f->s.v[0]->kind, k);
-	return f->s.v[0];
-}
+#include "resource_fixture.h"
 
 /* ---- policies ------------------------------------------------------------------------------- */
 
