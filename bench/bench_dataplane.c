@@ -11,6 +11,7 @@
  * BENCH_SCALE scales the cluster as in bench_core.
  */
 #include "dataplane/nft_apply.h"
+#include "dataplane/nft_patch.h"
 #include "dataplane/nft_render.h"
 #include "lib/cidr.h"
 #include "lib/diag.h"
@@ -88,6 +89,76 @@ static void random_cidrs(struct cidr *v, size_t n, unsigned seed)
 	}
 }
 
+/*
+ * One policy added to the running cluster, as the agent handles it: load and build the new
+ * model, render it, compute the patch against the ruleset in the kernel and apply it (one
+ * libnftables transaction), against applying the whole new table.
+ */
+static void policy_change(const struct strbuf *manifests, const struct nft_render_opts *o0,
+			  struct nft_applier *nft, const char *applied)
+{
+	static const char pol[] =
+		"---\napiVersion: projectcalico.org/v3\n"
+		"kind: GlobalNetworkPolicy\nmetadata: {name: bench-added}\n"
+		"spec:\n  order: 1\n  selector: app == 'app-3' && tier == 'backend'\n"
+		"  ingress:\n  - action: Deny\n    protocol: TCP\n"
+		"    source: {nets: [192.0.2.0/24]}\n    destination: {ports: [22]}\n";
+	struct strbuf b, script, patch;
+	struct resource_set rs;
+	struct diag_list d;
+	struct nft_render_opts o = *o0;
+	struct nft_patch_stats ps;
+	struct model *m = NULL;
+	const char *err = NULL;
+	double t0, tload, trender, tpatch, tapply;
+
+	strbuf_init(&b);
+	strbuf_init(&script);
+	strbuf_init(&patch);
+	resource_set_init(&rs);
+	diag_list_init(&d);
+	o.stats = NULL;
+	strbuf_add(&b, manifests->s, manifests->len);
+	strbuf_puts(&b, pol);
+	t0 = now_s();
+	if (resource_load_buffer(&rs, b.s, b.len, "bench.yaml", &d) || d.errors ||
+	    !(m = model_build(&rs, &d))) {
+		printf("dp.policy_change FAILED: model\n");
+		goto out;
+	}
+	tload = now_s() - t0;
+	t0 = now_s();
+	nft_render(m, &o, &script);
+	trender = now_s() - t0;
+	t0 = now_s();
+	if (nft_patch_compute(applied, script.s, &patch, &ps)) {
+		printf("dp.policy_change FAILED: no patch\n");
+		goto out;
+	}
+	tpatch = now_s() - t0;
+	t0 = now_s();
+	if (nft_applier_run(nft, patch.s, &err)) {
+		printf("dp.policy_change FAILED: %.300s\n", err);
+		goto out;
+	}
+	tapply = now_s() - t0;
+	printf("dp.policy_change_ms %.1f ms (load+model %.1f, render %.1f, patch %.1f, apply %.1f: "
+	       "chains +%zu ~%zu -%zu, %zu rules)\n",
+	       (tload + trender + tpatch + tapply) * 1e3, tload * 1e3, trender * 1e3, tpatch * 1e3,
+	       tapply * 1e3, ps.chains_added, ps.chains_changed, ps.chains_removed, ps.rules);
+	t0 = now_s();
+	if (nft_applier_run(nft, script.s, &err) == 0)
+		printf("dp.policy_change_full_apply_ms %.1f ms (the same change as a whole table)\n",
+		       (now_s() - t0) * 1e3);
+out:
+	model_free(m);
+	resource_set_fini(&rs);
+	diag_list_fini(&d);
+	strbuf_fini(&b);
+	strbuf_fini(&script);
+	strbuf_fini(&patch);
+}
+
 int main(void)
 {
 	double scale = getenv("BENCH_SCALE") ? atof(getenv("BENCH_SCALE")) : 1.0;
@@ -145,6 +216,7 @@ int main(void)
 	if (nft_applier_run(nft, script.s, &err) == 0)
 		printf("dp.reapply_ms %.1f ms (atomic replace of the same ruleset)\n",
 		       (now_s() - t0) * 1e3);
+	policy_change(&b, &o, nft, script.s);
 	{
 		size_t n = (size_t)(1000000 * (scale < 1 ? scale : 1));
 		struct cidr *v = malloc(n * sizeof(*v));

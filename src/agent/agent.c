@@ -6,6 +6,7 @@
 #include "dataplane/nft_apply.h"
 #include "dataplane/nft_delta.h"
 #include "dataplane/nft_netlink.h"
+#include "dataplane/nft_patch.h"
 #include "dataplane/nft_render.h"
 #include "lib/diag.h"
 #include "lib/model.h"
@@ -43,7 +44,7 @@ struct agent {
 	char *applied; /* the script the kernel holds (NULL until the first full apply) */
 	/* metrics */
 	unsigned long applies, apply_errors, load_errors, reloads, files_skipped;
-	unsigned long deltas, delta_elements, delta_fallbacks;
+	unsigned long deltas, delta_elements, delta_fallbacks, patches, patch_fallbacks;
 	double last_apply_seconds;
 	size_t rules, sets, endpoints, policies;
 	bool healthy;
@@ -78,6 +79,38 @@ static void print_diags(const struct diag_list *d, enum plog_level lvl_err)
 }
 
 static void write_status(struct agent *a, const char *result);
+
+/*
+ * More than elements changed: the patch of changed chains and sets (nft_patch.h), one
+ * libnftables transaction.  0 when applied; else the caller applies the whole table (a new
+ * hook, a changed set declaration, or a patch the kernel refused).
+ */
+static int apply_patch(struct agent *a, const char *script)
+{
+	struct nft_patch_stats st;
+	struct strbuf patch;
+	const char *err = NULL;
+	int rc;
+
+	strbuf_init(&patch);
+	rc = nft_patch_compute(a->applied, script, &patch, &st);
+	if (!rc && patch.len)
+		rc = nft_applier_run(a->nft, strbuf_str(&patch), &err);
+	if (!rc) {
+		a->patches++;
+		plog(PLOG_INFO,
+		     "patch chains_added=%zu chains_changed=%zu chains_removed=%zu sets_added=%zu "
+		     "sets_removed=%zu rules=%zu elements=%zu",
+		     st.chains_added, st.chains_changed, st.chains_removed, st.sets_added,
+		     st.sets_removed, st.rules, st.elements);
+	} else if (rc != -EAGAIN) {
+		a->patch_fallbacks++;
+		plog(PLOG_WARN, "patch failed, applying the whole table err=\"%s\"",
+		     err ? err : strerror(-rc));
+	}
+	strbuf_fini(&patch);
+	return rc;
+}
 
 static void reload(struct agent *a)
 {
@@ -164,6 +197,9 @@ static void reload(struct agent *a)
 				result = "delta";
 			}
 			nft_delta_free(delta);
+		} else if (!delta) {
+			rc = apply_patch(a, g->script);
+			result = rc ? result : "patched";
 		}
 	}
 	if (rc) {
@@ -210,10 +246,11 @@ static void write_status(struct agent *a, const char *result)
 		return;
 	n = asprintf(
 		&text,
-		"{\"node\":\"%s\",\"reloads\":%lu,\"applies\":%lu,\"deltas\":%lu,\"apply_errors\":%lu,"
+		"{\"node\":\"%s\",\"reloads\":%lu,\"applies\":%lu,\"deltas\":%lu,\"patches\":%lu,"
+		"\"apply_errors\":%lu,"
 		"\"load_errors\":%lu,\"files_skipped\":%lu,\"endpoints\":%zu,\"policies\":%zu,"
 		"\"rules\":%zu,\"sets\":%zu,\"last\":\"%s\"}\n",
-		a->cfg->node ? a->cfg->node : "", a->reloads, a->applies, a->deltas,
+		a->cfg->node ? a->cfg->node : "", a->reloads, a->applies, a->deltas, a->patches,
 		a->apply_errors, a->load_errors, a->files_skipped, a->endpoints, a->policies,
 		a->rules, a->sets, result);
 	if (n > 0 && datastore_write(a->cfg->state, "status.json", text, (size_t)n))
@@ -278,12 +315,17 @@ static void on_http(struct evhttp_request *req, void *arg)
 			"# TYPE palisade_delta_elements_total counter\npalisade_delta_elements_total %lu\n"
 			"# HELP palisade_delta_fallbacks_total Deltas the kernel refused (whole table applied instead).\n"
 			"# TYPE palisade_delta_fallbacks_total counter\npalisade_delta_fallbacks_total %lu\n"
+			"# HELP palisade_patches_total Changes applied as patches of chains and sets.\n"
+			"# TYPE palisade_patches_total counter\npalisade_patches_total %lu\n"
+			"# HELP palisade_patch_fallbacks_total Patches the kernel refused (whole table applied instead).\n"
+			"# TYPE palisade_patch_fallbacks_total counter\npalisade_patch_fallbacks_total %lu\n"
 			"# TYPE palisade_datastore_files_skipped gauge\npalisade_datastore_files_skipped %lu\n"
 			"# HELP palisade_apply_seconds Load, render and apply time of the last change.\n"
 			"# TYPE palisade_apply_seconds gauge\npalisade_apply_seconds %.6f\n",
 			a->rules, a->sets, a->endpoints, a->policies, a->applies, a->apply_errors,
 			a->load_errors, a->reloads, a->deltas, a->delta_elements,
-			a->delta_fallbacks, a->files_skipped, a->last_apply_seconds);
+			a->delta_fallbacks, a->patches, a->patch_fallbacks, a->files_skipped,
+			a->last_apply_seconds);
 		evhttp_add_header(evhttp_request_get_output_headers(req), "Content-Type",
 				  "text/plain; version=0.0.4");
 		evhttp_send_reply(req, 200, "OK", b);

@@ -1,11 +1,14 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
- * palisade nft-delta OLD NEW: the element delta between two rendered scripts (an internal
- * verb for the netns tests and for looking at what the agent would send).
+ * palisade nft-delta OLD NEW: what the agent would send to take a kernel holding OLD to NEW
+ * (an internal verb for the netns tests and for looking): the element delta when only
+ * elements differ, else the patch of changed chains and sets.
  */
 #include "cli/cmd.h"
 
+#include "dataplane/nft_apply.h"
 #include "dataplane/nft_delta.h"
+#include "dataplane/nft_patch.h"
 #include "dataplane/nft_netlink.h"
 #include "lib/strbuf.h"
 
@@ -22,7 +25,10 @@ static void usage(FILE *f)
 		"Compares two scripts of `palisade agent --dry-run`.  When they differ only in\n"
 		"set and map elements, prints the delta as nft commands and, with --apply, sends\n"
 		"it to table inet palisade as one netlink batch (the kernel must hold OLD).\n"
-		"Exit status: 0 delta printed (and applied), 1 a full apply is needed, 2 error.\n");
+		"Otherwise prints the patch of changed chains and sets (\"# patch: ...\") and,\n"
+		"with --apply, runs it through libnftables as one transaction.\n"
+		"Exit status: 0 delta or patch printed (and applied), 1 a full apply is needed,\n"
+		"2 error.\n");
 }
 
 static char *slurp(const char *path)
@@ -46,6 +52,44 @@ static char *slurp(const char *path)
 	if (!b.len)
 		strbuf_puts(&b, "");
 	return strbuf_steal(&b);
+}
+
+/* No element delta: the patch of chains and sets, or "full apply needed" (exit 1). */
+static int patch(const char *olds, const char *news, bool apply)
+{
+	struct nft_patch_stats st;
+	struct nft_applier *a = NULL;
+	struct strbuf out;
+	const char *msg = NULL;
+	int rc = 2, err;
+
+	strbuf_init(&out);
+	err = nft_patch_compute(olds, news, &out, &st);
+	if (err == -EAGAIN) {
+		printf("full apply needed\n");
+		rc = 1;
+		goto out;
+	}
+	if (err) {
+		fprintf(stderr, "palisade nft-delta: %s\n", strerror(-err));
+		goto out;
+	}
+	fputs(strbuf_str(&out), stdout);
+	printf("# patch: chains +%zu ~%zu -%zu, sets +%zu ~%zu -%zu, %zu rules, %zu elements\n",
+	       st.chains_added, st.chains_changed, st.chains_removed, st.sets_added,
+	       st.sets_changed, st.sets_removed, st.rules, st.elements);
+	rc = 0;
+	if (apply && out.len) {
+		a = nft_applier_new();
+		if (!a || nft_applier_run(a, strbuf_str(&out), &msg)) {
+			fprintf(stderr, "palisade nft-delta: %s\n", msg ? msg : "libnftables");
+			rc = 2;
+		}
+	}
+out:
+	nft_applier_free(a);
+	strbuf_fini(&out);
+	return rc;
 }
 
 int cmd_nft_delta(int argc, char **argv)
@@ -78,8 +122,7 @@ int cmd_nft_delta(int argc, char **argv)
 		goto out;
 	}
 	if (!d) {
-		printf("full apply needed\n");
-		rc = 1;
+		rc = patch(olds, news, apply);
 		goto out;
 	}
 	nft_delta_format(d, &out);

@@ -125,6 +125,15 @@ static int np_intern(struct nft_ctx *R, const struct port_range *v, size_t n)
 	s = &R->np[R->nnp++];
 	memset(s, 0, sizeof(*s));
 	s->key = key;
+	for (unsigned salt = 0;; salt++) {
+		bool taken = false;
+
+		s->hkey = nft_name_hash(key, salt);
+		for (size_t i = 0; i + 1 < R->nnp; i++)
+			taken = taken || R->np[i].hkey == s->hkey;
+		if (!taken)
+			break;
+	}
 	for (size_t e = 0; e < m->neps; e++) {
 		const struct m_endpoint *ep = &m->eps[e];
 
@@ -375,8 +384,7 @@ static int put_addrset(struct nft_ctx *R, uint32_t s)
 	if (!ips || !nets)
 		goto out;
 	begin_obj(R);
-	strbuf_puts(R->out, "\t# as");
-	strbuf_printf(R->out, "%u: ", s);
+	strbuf_printf(R->out, "\t# a%08x: ", R->names.as[s]);
 	put_sanitized(R->out, as->key);
 	strbuf_putc(R->out, '\n');
 	for (int fam = 4; fam <= 6; fam += 2) {
@@ -391,7 +399,7 @@ static int put_addrset(struct nft_ctx *R, uint32_t s)
 			for (size_t a = 0; a < m->eps[e].nips; a++)
 				if (m->eps[e].ips[a].family == fam)
 					ips[nips++] = m->eps[e].ips[a];
-		snprintf(name, sizeof(name), "as%u_e%d", s, fam);
+		snprintf(name, sizeof(name), "a%08x_e%d", R->names.as[s], fam);
 		put_addr_set(R->out, name, fam, ips, nips);
 		/* Kubernetes peers never match network sets: no prefix set. */
 		if (as->endpoints_only)
@@ -401,7 +409,7 @@ static int put_addrset(struct nft_ctx *R, uint32_t s)
 			for (size_t c = 0; c < m->sets[n].nnets; c++)
 				if (m->sets[n].nets[c].addr.family == fam)
 					nets[nnets++] = m->sets[n].nets[c];
-		snprintf(name, sizeof(name), "as%u_n%d", s, fam);
+		snprintf(name, sizeof(name), "a%08x_n%d", R->names.as[s], fam);
 		put_prefix_set(R->out, name, fam, nets, nnets);
 	}
 	err = 0;
@@ -443,7 +451,7 @@ static int put_np_set(struct nft_ctx *R, size_t k)
 	if (!v)
 		return -ENOMEM;
 	begin_obj(R);
-	strbuf_printf(R->out, "\t# np%zu: named ports ", k);
+	strbuf_printf(R->out, "\t# n%08x: named ports ", s->hkey);
 	put_sanitized(R->out, s->key);
 	strbuf_putc(R->out, '\n');
 	for (int fam = 4; fam <= 6; fam += 2) {
@@ -469,7 +477,7 @@ static int put_np_set(struct nft_ctx *R, size_t k)
 			}
 		}
 		qsort(v, n, sizeof(*v), cmp_np_elem);
-		snprintf(name, sizeof(name), "np%zu_%d", k, fam);
+		snprintf(name, sizeof(name), "n%08x_%d", s->hkey, fam);
 		set_head(R->out, name,
 			 fam == 6 ? "ipv6_addr . inet_proto . inet_service"
 				  : "ipv4_addr . inet_proto . inet_service",
@@ -555,8 +563,8 @@ static int put_maps(struct nft_ctx *R)
 		strbuf_printf(R->out, "\tmap ep_%s {\n\t\ttype ifname : verdict\n",
 			      d == M_INGRESS ? "ingress" : "egress");
 		for (size_t i = 0; i < n; i++) {
-			snprintf(buf, sizeof(buf), "\"%s\" : jump ep%zu_%s", v[i].ifname,
-				 R->canon[d][v[i].ep], dir_tag[d]);
+			snprintf(buf, sizeof(buf), "\"%s\" : jump e%08x_%s", v[i].ifname,
+				 R->prog_key[d][v[i].ep], dir_tag[d]);
 			elem(&el, buf);
 		}
 		elems_end(&el);
@@ -637,8 +645,7 @@ static void put_endpoint_chains(struct nft_ctx *R, size_t ei, int d)
 		pass = pass || policy_has_pass(&m->pols[prog[i]], d);
 	endpoint_ifname(e->ns, e->name, ifname);
 	begin_obj(R);
-	strbuf_puts(R->out, "\t# ep");
-	strbuf_printf(R->out, "%zu_%s: ", ei, dir_tag[d]);
+	strbuf_printf(R->out, "\t# e%08x_%s: ", R->prog_key[d][ei], dir_tag[d]);
 	put_sanitized(R->out, e->ns);
 	strbuf_putc(R->out, '/');
 	put_sanitized(R->out, e->name);
@@ -647,7 +654,7 @@ static void put_endpoint_chains(struct nft_ctx *R, size_t ei, int d)
 		strbuf_printf(R->out, ", shared by %zu endpoints with the same program",
 			      R->nshare[d][ei]);
 	strbuf_putc(R->out, '\n');
-	strbuf_printf(R->out, "\tchain ep%zu_%s {\n", ei, dir_tag[d]);
+	strbuf_printf(R->out, "\tchain e%08x_%s {\n", R->prog_key[d][ei], dir_tag[d]);
 	if (pass)
 		strbuf_printf(R->out, "\t\tmeta mark set meta mark & 0x%08x\n",
 			      ~NFT_RENDER_PASS_MARK);
@@ -656,13 +663,15 @@ static void put_endpoint_chains(struct nft_ctx *R, size_t ei, int d)
 
 		if (i && m->pols[prog[i - 1]].tier == tier)
 			continue;
-		strbuf_printf(R->out, "\t\tjump ep%zu_%s_t%u\n", ei, dir_tag[d], tier);
+		strbuf_printf(R->out, "\t\tjump e%08x_%s_t%08x\n", R->prog_key[d][ei], dir_tag[d],
+			      R->names.tier[tier]);
 	}
 	for (size_t p = 0; p < e->nprofiles && !decided; p++) {
 		uint32_t idx = nft_find_profile(m, e->profiles[p]);
 
 		if (idx != MODEL_NONE) {
-			strbuf_printf(R->out, "\t\tjump prof%u_%s\n", idx, dir_tag[d]);
+			strbuf_printf(R->out, "\t\tjump f%08x_%s\n", R->names.prof[idx],
+				      dir_tag[d]);
 		} else if (!strncmp(e->profiles[p], "kns.", 4)) {
 			struct nft_rule_id rid = {.kind = NFT_ID_PROFILE_ALLOW, .dir = d};
 
@@ -688,14 +697,19 @@ static void put_endpoint_chains(struct nft_ctx *R, size_t ei, int d)
 		const struct m_tier *t = &m->tiers[tier];
 
 		begin_obj(R);
-		strbuf_printf(R->out, "\tchain ep%zu_%s_t%u {\n", ei, dir_tag[d], tier);
+		strbuf_printf(R->out, "\tchain e%08x_%s_t%08x {\n", R->prog_key[d][ei], dir_tag[d],
+			      R->names.tier[tier]);
 		for (; i < n && m->pols[prog[i]].tier == tier; i++) {
-			strbuf_printf(R->out, "\t\tjump pol%u_%s\n", prog[i], dir_tag[d]);
+			strbuf_printf(R->out, "\t\tjump p%08x_%s\n", R->names.pol[prog[i]],
+				      dir_tag[d]);
 			if (policy_has_pass(&m->pols[prog[i]], d))
 				put_pass_check(R->out);
 		}
 		if (t->default_action != ACTION_PASS) {
-			struct nft_rule_id rid = {.kind = NFT_ID_TIER_END, .dir = d, .tier = tier};
+			struct nft_rule_id rid = {.kind = NFT_ID_TIER_END,
+						  .dir = d,
+						  .tier = tier,
+						  .key = R->names.tier[tier]};
 
 			nft_rule_id_format(&rid, id, sizeof(id));
 			strbuf_puts(R->out, "\t\t");
@@ -711,21 +725,22 @@ static void put_policy_chain(struct nft_ctx *R, uint32_t rank, int d)
 	const struct m_policy *p = &R->m->pols[rank];
 
 	begin_obj(R);
-	strbuf_printf(R->out, "\t# pol%u_%s: ", rank, dir_tag[d]);
+	strbuf_printf(R->out, "\t# p%08x_%s: ", R->names.pol[rank], dir_tag[d]);
 	put_sanitized(R->out, p->kind);
 	strbuf_putc(R->out, ' ');
 	put_sanitized(R->out, p->name);
 	strbuf_puts(R->out, " in tier ");
 	put_sanitized(R->out, R->m->tiers[p->tier].name);
 	strbuf_putc(R->out, '\n');
-	strbuf_printf(R->out, "\tchain pol%u_%s {\n", rank, dir_tag[d]);
+	strbuf_printf(R->out, "\tchain p%08x_%s {\n", R->names.pol[rank], dir_tag[d]);
 	for (size_t r = 0; r < p->nrules[d]; r++) {
 		struct nft_rule_id rid = {.kind = NFT_ID_POLICY_RULE,
 					  .dir = d,
 					  .tier = p->tier,
 					  .policy = rank,
 					  .rule = (int)r,
-					  .action = p->rules[d][r].action};
+					  .action = p->rules[d][r].action,
+					  .key = R->names.pol[rank]};
 
 		nft_put_rule(R, &p->rules[d][r], d, &rid);
 	}
@@ -737,16 +752,17 @@ static void put_profile_chain(struct nft_ctx *R, uint32_t idx, int d)
 	const struct m_profile *p = &R->m->profiles[idx];
 
 	begin_obj(R);
-	strbuf_printf(R->out, "\t# prof%u_%s: Profile ", idx, dir_tag[d]);
+	strbuf_printf(R->out, "\t# f%08x_%s: Profile ", R->names.prof[idx], dir_tag[d]);
 	put_sanitized(R->out, p->name);
 	strbuf_putc(R->out, '\n');
-	strbuf_printf(R->out, "\tchain prof%u_%s {\n", idx, dir_tag[d]);
+	strbuf_printf(R->out, "\tchain f%08x_%s {\n", R->names.prof[idx], dir_tag[d]);
 	for (size_t r = 0; r < p->nrules[d]; r++) {
 		struct nft_rule_id rid = {.kind = NFT_ID_PROFILE_RULE,
 					  .dir = d,
 					  .profile = idx,
 					  .rule = (int)r,
-					  .action = p->rules[d][r].action};
+					  .action = p->rules[d][r].action,
+					  .key = R->names.prof[idx]};
 
 		nft_put_rule(R, &p->rules[d][r], d, &rid);
 	}
@@ -786,17 +802,20 @@ static void ctx_fini(struct nft_ctx *R)
 		free(R->prof_used[d]);
 		free(R->canon[d]);
 		free(R->nshare[d]);
+		free(R->prog_key[d]);
 	}
 	free(R->as_used);
 	free(R->as_has);
 	for (size_t i = 0; i < R->nnp; i++)
 		free(R->np[i].key);
 	free(R->np);
+	nft_names_fini(&R->names);
 }
 
 /*
- * Finds the endpoints whose program is the same (the same policy ranks in the direction and
- * the same profiles): they get one chain between them.  A node's pods mostly fall into a few
+ * Finds the endpoints whose program is the same (the same policies in the direction and the
+ * same profiles): they get one chain between them, named after a hash of the program
+ * (e<key>_in, e<key>_eg), so the name stays while the program does.  A node's pods mostly fall into a few
  * such groups (the replicas of a Deployment always do), which keeps the ruleset from growing
  * with the number of pods times the number of policies.
  */
@@ -808,14 +827,18 @@ static int share_programs(struct nft_ctx *R)
 
 	strbuf_init(&key);
 	for (int d = 0; d < 2 && !err; d++) {
-		struct strmap seen;
+		struct strmap seen, used;
+		char hex[16];
 
 		strmap_init(&seen);
+		strmap_init(&used);
 		R->canon[d] = calloc(m->neps + 1, sizeof(size_t));
 		R->nshare[d] = calloc(m->neps + 1, sizeof(size_t));
-		if (!R->canon[d] || !R->nshare[d]) {
+		R->prog_key[d] = calloc(m->neps + 1, sizeof(uint32_t));
+		if (!R->canon[d] || !R->nshare[d] || !R->prog_key[d]) {
 			err = -ENOMEM;
 			strmap_fini(&seen);
+			strmap_fini(&used);
 			break;
 		}
 		for (size_t i = 0; i < m->neps && !err; i++) {
@@ -827,7 +850,7 @@ static int share_programs(struct nft_ctx *R)
 				continue;
 			strbuf_reset(&key);
 			for (size_t k = 0; k < e->nprog[d]; k++)
-				strbuf_printf(&key, "%u,", e->prog[d][k]);
+				strbuf_printf(&key, "%08x,", R->names.pol[e->prog[d][k]]);
 			strbuf_putc(&key, '|');
 			for (size_t k = 0; k < e->nprofiles; k++)
 				strbuf_printf(&key, "%s,", e->profiles[k]);
@@ -837,14 +860,26 @@ static int share_programs(struct nft_ctx *R)
 			}
 			first = strmap_get(&seen, strbuf_str(&key));
 			if (first == UINT32_MAX) {
-				if (strmap_put(&seen, strbuf_str(&key), (uint32_t)i))
+				uint32_t h;
+
+				for (unsigned salt = 0;; salt++) {
+					h = nft_name_hash(strbuf_str(&key), salt);
+					snprintf(hex, sizeof(hex), "%08x", h);
+					if (strmap_get(&used, hex) == UINT32_MAX)
+						break;
+				}
+				if (strmap_put(&seen, strbuf_str(&key), (uint32_t)i) ||
+				    strmap_put(&used, hex, (uint32_t)i))
 					err = -ENOMEM;
 				first = (uint32_t)i;
+				R->prog_key[d][i] = h;
 			}
 			R->canon[d][i] = first;
+			R->prog_key[d][i] = R->prog_key[d][first];
 			R->nshare[d][first]++;
 		}
 		strmap_fini(&seen);
+		strmap_fini(&used);
 	}
 	strbuf_fini(&key);
 	return err;
@@ -876,7 +911,9 @@ int nft_render(const struct model *m, const struct nft_render_opts *o, struct st
 		if (!R.pol_used[d] || !R.prof_used[d])
 			goto out;
 	}
-	err = plan(&R);
+	err = nft_names_build(m, &R.names);
+	if (!err)
+		err = plan(&R);
 	if (!err)
 		err = share_programs(&R);
 	if (err)

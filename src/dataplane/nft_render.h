@@ -60,14 +60,16 @@ int nft_render(const struct model *m, const struct nft_render_opts *o, struct st
  * NFLOG prefixes: every rule that decides (and every Log rule) logs with a compact id that
  * names what decided, so a flow-log collector can map a record back to the model:
  *
- *   P<rank>:<i|e>:<rule>:<A|D|L|P>   rule <rule> of policy m->pols[rank] in that direction
- *   T<tier>:<i|e>:D                  end of tier m->tiers[tier], default action Deny
- *   F<profile>:<i|e>:<rule>:<A|D|L|P> rule of Profile resource m->profiles[profile]
+ *   P<key>:<i|e>:<rule>:<A|D|L|P>   rule <rule> of the policy with that key, in that direction
+ *   T<key>:<i|e>:D                  end of the tier with that key, default action Deny
+ *   F<key>:<i|e>:<rule>:<A|D|L|P>   rule of the Profile resource with that key
  *   R:<i|e>:A                        the namespace profile kns.<ns> allowed (no Profile object)
  *   R:<i|e>:D                        no profile allowed: denied
  *   U:i:D                            a pod range address that no endpoint has: dropped
  *
- * Ids are at most NFT_RULE_ID_LEN - 1 bytes (well under NFLOG's 64).
+ * <key> is 8 hex digits naming the policy, tier or profile by a hash of its name
+ * (nft_names.h), so an id means the same thing in every generation of the model that still
+ * has that object.  Ids are at most NFT_RULE_ID_LEN - 1 bytes (well under NFLOG's 64).
  */
 #define NFT_RULE_ID_LEN 32
 
@@ -88,18 +90,27 @@ struct nft_rule_id {
 	uint32_t profile; /* m->profiles index, profile rules; else UINT32_MAX */
 	int rule;	  /* rule index in the direction's rules, or -1 */
 	int action;	  /* enum rule_action */
+	uint32_t key;	  /* the stable key of the policy, tier or profile (what is printed) */
 };
 
 /* Formats id as its prefix text.  Returns the length snprintf would. */
 int nft_rule_id_format(const struct nft_rule_id *id, char *buf, size_t size);
-/* Parses a prefix back (tier is left UINT32_MAX: it needs the model).  0 or -EINVAL. */
+/* Parses a prefix back: kind, dir, key, rule and action; the model indexes (tier, policy,
+ * profile) are left UINT32_MAX: nft_rule_id_resolve() finds them.  0 or -EINVAL. */
 int nft_rule_id_parse(const char *s, struct nft_rule_id *out);
+struct nft_names;
+/* Fills id's tier, policy and profile indexes from its key using the names of one model
+ * (build them once per model generation with nft_names_build()).  0, or -ENOENT when the
+ * model has no object with that key. */
+int nft_rule_id_resolve(const struct nft_names *n, const struct model *m, struct nft_rule_id *id);
 /*
  * The "decided" text of an id, as eval_decided() prints it for the same decision:
  * "<tier>|<policy>|<Action>|<rule>", "<tier>|end-of-tier|Deny|-1", "profile|<name>|<Action>|
  * <rule>", "profile|kns.<ns>|Allow|-1" (ep: the endpoint whose chain logged, or UINT32_MAX:
- * "profile|kns.*|Allow|-1"), "profile|-|Deny|-1", "no-endpoint|-|Deny|-1".  -EINVAL when the id
- * names something the model does not have; else the length snprintf would return.
+ * "profile|kns.*|Allow|-1"), "profile|-|Deny|-1", "no-endpoint|-|Deny|-1".  An id straight
+ * from nft_rule_id_parse() is resolved first (building the model's names each call: collectors
+ * resolve once per id with cached names instead).  -EINVAL when the id names something the
+ * model does not have; else the length snprintf would return.
  */
 int nft_rule_id_decided(const struct model *m, const struct nft_rule_id *id, uint32_t ep, char *buf,
 			size_t size);

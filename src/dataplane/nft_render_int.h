@@ -6,6 +6,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "dataplane/nft_names.h"
 #include "dataplane/nft_render.h"
 #include "lib/cidr.h"
 
@@ -21,8 +22,9 @@ struct port_range;
 /* A named-port set: every (address, protocol, port) of an endpoint port with one of the
  * names in key.  One per distinct list of names used by a rendered rule. */
 struct nft_np_set {
-	char *key;   /* the names, sorted and unique, joined with ',' (owned) */
-	bool has[2]; /* some member has an IPv4 (has[0]) / IPv6 (has[1]) address */
+	char *key;     /* the names, sorted and unique, joined with ',' (owned) */
+	uint32_t hkey; /* stable name: the set is n<hkey>_4 / n<hkey>_6 */
+	bool has[2];   /* some member has an IPv4 (has[0]) / IPv6 (has[1]) address */
 };
 
 /* Indexes of nft_ctx.as_has[set]: which of an address set's four nft sets have elements. */
@@ -45,10 +47,12 @@ struct nft_ctx {
 	 * is the first endpoint with endpoint i's program, nshare[d][i] how many share it. */
 	size_t *canon[2];
 	size_t *nshare[2];
-	bool *pol_used[2];  /* policy chains to render, by rank, per direction */
-	bool *prof_used[2]; /* profile chains to render */
-	bool *as_used;	    /* address sets rules refer to */
-	bool (*as_has)[4];  /* per address set: E4, E6, N4, N6 non-empty */
+	uint32_t *prog_key[2];	/* per endpoint: the stable key of its program's chains */
+	struct nft_names names; /* stable keys of policies, tiers, profiles, address sets */
+	bool *pol_used[2];	/* policy chains to render, by rank, per direction */
+	bool *prof_used[2];	/* profile chains to render */
+	bool *as_used;		/* address sets rules refer to */
+	bool (*as_has)[4];	/* per address set: E4, E6, N4, N6 non-empty */
 	struct nft_np_set *np;
 	size_t nnp, capnp;
 	size_t nobj; /* top-level objects printed so far (blank lines between) */

@@ -174,15 +174,17 @@ static void build_side(struct nft_ctx *R, const struct m_entity *e, bool src, in
 		const bool *has = R->as_has[e->addrset];
 
 		if (has[NFT_E4 + fi]) {
-			strbuf_printf(&s->addr[s->naddr], "%s @as%u_e%d ", akey, e->addrset, fam);
+			strbuf_printf(&s->addr[s->naddr], "%s @a%08x_e%d ", akey,
+				      R->names.as[e->addrset], fam);
 			s->ip_addr[s->naddr++] = true;
 		}
 		if (has[NFT_N4 + fi] && !R->m->addrsets[e->addrset].endpoints_only) {
 			struct strbuf *b = &s->addr[s->naddr];
 
-			strbuf_printf(b, "%s @as%u_n%d ", akey, e->addrset, fam);
+			strbuf_printf(b, "%s @a%08x_n%d ", akey, R->names.as[e->addrset], fam);
 			if (log && has[NFT_E4 + fi])
-				strbuf_printf(b, "%s != @as%u_e%d ", akey, e->addrset, fam);
+				strbuf_printf(b, "%s != @a%08x_e%d ", akey, R->names.as[e->addrset],
+					      fam);
 			s->ip_addr[s->naddr++] = true;
 		}
 		if (!s->naddr)
@@ -195,11 +197,13 @@ static void build_side(struct nft_ctx *R, const struct m_entity *e, bool src, in
 		const bool *has = R->as_has[e->not_addrset];
 
 		if (has[NFT_E4 + fi]) {
-			strbuf_printf(&s->mid, "%s != @as%u_e%d ", akey, e->not_addrset, fam);
+			strbuf_printf(&s->mid, "%s != @a%08x_e%d ", akey,
+				      R->names.as[e->not_addrset], fam);
 			s->ip_mid = true;
 		}
 		if (has[NFT_N4 + fi] && !R->m->addrsets[e->not_addrset].endpoints_only) {
-			strbuf_printf(&s->mid, "%s != @as%u_n%d ", akey, e->not_addrset, fam);
+			strbuf_printf(&s->mid, "%s != @a%08x_n%d ", akey,
+				      R->names.as[e->not_addrset], fam);
 			s->ip_mid = true;
 		}
 	}
@@ -213,7 +217,7 @@ static void build_side(struct nft_ctx *R, const struct m_entity *e, bool src, in
 		if (np >= 0 && fam && R->np[np].has[fi]) {
 			struct strbuf *b = &s->port[s->nport];
 
-			strbuf_printf(b, "%s @np%d_%d ", npkey, np, fam);
+			strbuf_printf(b, "%s @n%08x_%d ", npkey, R->np[np].hkey, fam);
 			if (log && numeric)
 				put_ports(b, pkey, "!= ", e->ports, e->nports);
 			s->ip_port[s->nport++] = true;
@@ -229,7 +233,7 @@ static void build_side(struct nft_ctx *R, const struct m_entity *e, bool src, in
 
 		put_ports(&s->post, pkey, "!= ", e->not_ports, e->nnot_ports);
 		if (np >= 0 && fam && R->np[np].has[fi]) {
-			strbuf_printf(&s->post, "%s != @np%d_%d ", npkey, np, fam);
+			strbuf_printf(&s->post, "%s != @n%08x_%d ", npkey, R->np[np].hkey, fam);
 			s->ip_post = true;
 		}
 	}

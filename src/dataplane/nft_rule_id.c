@@ -1,4 +1,5 @@
 /* SPDX-License-Identifier: Apache-2.0 */
+#include "dataplane/nft_names.h"
 #include "dataplane/nft_render_int.h"
 
 #include "lib/model.h"
@@ -34,13 +35,11 @@ int nft_rule_id_format(const struct nft_rule_id *id, char *buf, size_t size)
 
 	switch (id->kind) {
 	case NFT_ID_POLICY_RULE:
-		return snprintf(buf, size, "P%u:%c:%d:%c", id->policy, d, id->rule,
-				act(id->action));
+		return snprintf(buf, size, "P%08x:%c:%d:%c", id->key, d, id->rule, act(id->action));
 	case NFT_ID_TIER_END:
-		return snprintf(buf, size, "T%u:%c:D", id->tier, d);
+		return snprintf(buf, size, "T%08x:%c:D", id->key, d);
 	case NFT_ID_PROFILE_RULE:
-		return snprintf(buf, size, "F%u:%c:%d:%c", id->profile, d, id->rule,
-				act(id->action));
+		return snprintf(buf, size, "F%08x:%c:%d:%c", id->key, d, id->rule, act(id->action));
 	case NFT_ID_PROFILE_ALLOW:
 		return snprintf(buf, size, "R:%c:A", d);
 	case NFT_ID_NO_PROFILE:
@@ -65,6 +64,25 @@ static int parse_num(const char **s, uint32_t *out)
 	}
 	if (!n || (n > 1 && **s == '0'))
 		return -EINVAL;
+	*s = p;
+	*out = v;
+	return 0;
+}
+
+/* Reads exactly 8 lower-case hex digits. */
+static int parse_key(const char **s, uint32_t *out)
+{
+	const char *p = *s;
+	uint32_t v = 0;
+
+	for (int i = 0; i < 8; i++, p++) {
+		if (*p >= '0' && *p <= '9')
+			v = v << 4 | (uint32_t)(*p - '0');
+		else if (*p >= 'a' && *p <= 'f')
+			v = v << 4 | (uint32_t)(*p - 'a' + 10);
+		else
+			return -EINVAL;
+	}
 	*s = p;
 	*out = v;
 	return 0;
@@ -102,26 +120,21 @@ int nft_rule_id_parse(const char *s, struct nft_rule_id *out)
 				 .rule = -1,
 				 .action = ACTION_DENY};
 	const char *p = s + 1;
-	uint32_t num, rule;
+	uint32_t rule;
 
 	switch (s[0]) {
 	case 'P':
 	case 'F':
-		if (parse_num(&p, &num) || parse_dir(&p, &id.dir) || *p++ != ':' ||
+		if (parse_key(&p, &id.key) || parse_dir(&p, &id.dir) || *p++ != ':' ||
 		    parse_num(&p, &rule) || parse_action(p, &id.action))
 			return -EINVAL;
 		id.kind = s[0] == 'P' ? NFT_ID_POLICY_RULE : NFT_ID_PROFILE_RULE;
-		if (s[0] == 'P')
-			id.policy = num;
-		else
-			id.profile = num;
 		id.rule = (int)rule;
 		break;
 	case 'T':
-		if (parse_num(&p, &num) || parse_dir(&p, &id.dir) || strcmp(p, ":D"))
+		if (parse_key(&p, &id.key) || parse_dir(&p, &id.dir) || strcmp(p, ":D"))
 			return -EINVAL;
 		id.kind = NFT_ID_TIER_END;
-		id.tier = num;
 		break;
 	case 'R':
 		if (parse_dir(&p, &id.dir))
@@ -147,11 +160,55 @@ int nft_rule_id_parse(const char *s, struct nft_rule_id *out)
 	return 0;
 }
 
-int nft_rule_id_decided(const struct model *m, const struct nft_rule_id *id, uint32_t ep, char *buf,
-			size_t size)
+int nft_rule_id_resolve(const struct nft_names *n, const struct model *m, struct nft_rule_id *id)
 {
-	int a = id->action;
+	switch (id->kind) {
+	case NFT_ID_POLICY_RULE:
+		id->policy = nft_names_policy(n, id->key);
+		if (id->policy == UINT32_MAX)
+			return -ENOENT;
+		id->tier = m->pols[id->policy].tier;
+		return 0;
+	case NFT_ID_TIER_END:
+		id->tier = nft_names_tier(n, id->key);
+		return id->tier == UINT32_MAX ? -ENOENT : 0;
+	case NFT_ID_PROFILE_RULE:
+		id->profile = nft_names_profile(n, id->key);
+		return id->profile == UINT32_MAX ? -ENOENT : 0;
+	default:
+		return 0;
+	}
+}
 
+/* An id from the parser has no indexes yet: finds them with this model's names. */
+static int resolve_once(const struct model *m, const struct nft_rule_id *id,
+			struct nft_rule_id *out)
+{
+	struct nft_names n;
+	int err;
+
+	*out = *id;
+	if ((id->kind == NFT_ID_POLICY_RULE && id->policy != UINT32_MAX) ||
+	    (id->kind == NFT_ID_TIER_END && id->tier != UINT32_MAX) ||
+	    (id->kind == NFT_ID_PROFILE_RULE && id->profile != UINT32_MAX) ||
+	    (id->kind != NFT_ID_POLICY_RULE && id->kind != NFT_ID_TIER_END &&
+	     id->kind != NFT_ID_PROFILE_RULE))
+		return 0;
+	err = nft_names_build(m, &n);
+	if (!err)
+		err = nft_rule_id_resolve(&n, m, out);
+	nft_names_fini(&n);
+	return err;
+}
+
+int nft_rule_id_decided(const struct model *m, const struct nft_rule_id *given, uint32_t ep,
+			char *buf, size_t size)
+{
+	struct nft_rule_id r, *id = &r;
+	int a = given->action;
+
+	if (resolve_once(m, given, &r))
+		return -EINVAL;
 	switch (id->kind) {
 	case NFT_ID_POLICY_RULE:
 		if (id->policy >= m->npols || id->rule < 0 ||
@@ -208,7 +265,11 @@ int nft_rule_ids(const struct model *m, struct nft_rule_id **out, size_t *n)
 {
 	struct id_list l = {0};
 	struct nft_rule_id id;
-	int err = 0;
+	struct nft_names names;
+	int err = nft_names_build(m, &names);
+
+	if (err)
+		return err;
 
 	for (int d = 0; d < 2 && !err; d++) {
 		memset(&id, 0, sizeof(id));
@@ -219,6 +280,7 @@ int nft_rule_ids(const struct model *m, struct nft_rule_id **out, size_t *n)
 			id.kind = NFT_ID_POLICY_RULE;
 			id.policy = r;
 			id.tier = m->pols[r].tier;
+			id.key = names.pol[r];
 			for (size_t k = 0; k < m->pols[r].nrules[d] && !err; k++) {
 				id.rule = (int)k;
 				id.action = m->pols[r].rules[d][k].action;
@@ -233,12 +295,14 @@ int nft_rule_ids(const struct model *m, struct nft_rule_id **out, size_t *n)
 			if (m->tiers[t].default_action == ACTION_PASS)
 				continue;
 			id.tier = t;
+			id.key = names.tier[t];
 			err = push(&l, &id);
 		}
 		id.kind = NFT_ID_PROFILE_RULE;
 		id.tier = UINT32_MAX;
 		for (uint32_t p = 0; p < m->nprofiles && !err; p++) {
 			id.profile = p;
+			id.key = names.prof[p];
 			for (size_t k = 0; k < m->profiles[p].nrules[d] && !err; k++) {
 				id.rule = (int)k;
 				id.action = m->profiles[p].rules[d][k].action;
@@ -247,6 +311,7 @@ int nft_rule_ids(const struct model *m, struct nft_rule_id **out, size_t *n)
 		}
 		id.profile = UINT32_MAX;
 		id.rule = -1;
+		id.key = 0;
 		id.kind = NFT_ID_PROFILE_ALLOW;
 		id.action = ACTION_ALLOW;
 		if (!err)
@@ -263,6 +328,7 @@ int nft_rule_ids(const struct model *m, struct nft_rule_id **out, size_t *n)
 	id.action = ACTION_DENY;
 	if (!err)
 		err = push(&l, &id);
+	nft_names_fini(&names);
 	if (err) {
 		free(l.v);
 		return err;

@@ -168,6 +168,13 @@ for scenario in "$DIR"/scenarios/*.yaml; do
 	wait_agents || { fail "$name/delete" "agents did not reload within 15 s"; continue; }
 	compare "$name/deleted"
 done
+# Policy changes reach the kernel as patches of the changed chains and sets, not whole tables.
+patches=$(cat "$STATE"/nodes/*/status.json | jq -s 'map(.patches) | add')
+if [ "${patches:-0}" -gt 0 ]; then
+	pass "policy-changes-as-patches ($patches patches)"
+else
+	fail policy-changes-as-patches "no agent applied a patch: $(cat "$STATE"/nodes/*/status.json)"
+fi
 
 # A broken manifest dropped into the datastore: reported, ignored, enforcement unchanged.
 "$P" apply --datastore "$DS" -f "$DIR/scenarios/03-k8s-deny-all-backend.yaml" >/dev/null

@@ -137,13 +137,15 @@ static void test_pod_label(void **state)
 	char *a = render("db", nets0, "Deny", ""), *b = render("ops", nets0, "Deny", "");
 	struct nft_delta *d = NULL;
 
-	/* b leaves the db selector's hash set and joins the ops one; the reverse, back. */
+	/* b leaves the db selector's hash set and joins the ops one; the reverse, back.  Set
+	 * and chain names are hashes of what they stand for (nft_names.h), the same in every
+	 * render. */
 	expect_delta(a, b,
-		     "delete element inet palisade as1_e4 { 10.0.0.2 }\n"
-		     "add element inet palisade as2_e4 { 10.0.0.2 }\n");
+		     "delete element inet palisade aec929737_e4 { 10.0.0.2 }\n"
+		     "add element inet palisade a6557a3f7_e4 { 10.0.0.2 }\n");
 	expect_delta(b, a,
-		     "delete element inet palisade as2_e4 { 10.0.0.2 }\n"
-		     "add element inet palisade as1_e4 { 10.0.0.2 }\n");
+		     "delete element inet palisade a6557a3f7_e4 { 10.0.0.2 }\n"
+		     "add element inet palisade aec929737_e4 { 10.0.0.2 }\n");
 	assert_int_equal(nft_delta_compute(a, b, &d), 0);
 	assert_non_null(d);
 	assert_int_equal(nft_delta_count(d), 2);
@@ -168,7 +170,7 @@ static void test_new_pod(void **state)
 	 * here), and it is no endpoint of n1's unused-address check either. */
 	expect_delta(a, b,
 		     "add element inet palisade endpoint_ips { 10.0.1.7 }\n"
-		     "add element inet palisade np0_4 { 10.0.1.7 . tcp . 8080 }\n");
+		     "add element inet palisade nc96448a5_4 { 10.0.1.7 . tcp . 8080 }\n");
 	free(b);
 	/* A second web pod on n1 shares a's program: the verdict maps and the local endpoint
 	 * set grow, no chain is added. */
@@ -177,10 +179,11 @@ static void test_new_pod(void **state)
 		"apiVersion: v1\nkind: Pod\nmetadata: {name: c, namespace: x, labels: {app: web}}\n"
 		"spec:\n  nodeName: n1\n  containers:\n  - name: c\n    image: nginx\n"
 		"status: {podIP: 10.0.0.7}\n---\n");
-	expect_delta(a, b,
-		     "add element inet palisade endpoint_ips { 10.0.0.7 }\n"
-		     "add element inet palisade ep_ingress { \"cali25187d64f5a\" : jump ep0_in }\n"
-		     "add element inet palisade ep_egress { \"cali25187d64f5a\" : jump ep0_eg }\n");
+	expect_delta(
+		a, b,
+		"add element inet palisade endpoint_ips { 10.0.0.7 }\n"
+		"add element inet palisade ep_ingress { \"cali25187d64f5a\" : jump ed43c1283_in }\n"
+		"add element inet palisade ep_egress { \"cali25187d64f5a\" : jump ecf3c6283_eg }\n");
 	free(a);
 	free(b);
 }
@@ -194,8 +197,8 @@ static void test_feed(void **state)
 	/* The interval set holds merged prefixes: 192.0.2.0/24 splits back to /25, the single
 	 * address grows to a /31, and a new /24 comes in. */
 	expect_delta(a, b,
-		     "delete element inet palisade as0_n4 { 192.0.2.0/24, 198.51.100.7 }\n"
-		     "add element inet palisade as0_n4 { 192.0.2.0/25, 198.51.100.6/31, "
+		     "delete element inet palisade a816f3407_n4 { 192.0.2.0/24, 198.51.100.7 }\n"
+		     "add element inet palisade a816f3407_n4 { 192.0.2.0/25, 198.51.100.6/31, "
 		     "203.0.113.0/24 }\n");
 	assert_int_equal(nft_delta_compute(a, b, &d), 0);
 	assert_non_null(d);

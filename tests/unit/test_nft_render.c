@@ -7,6 +7,7 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include "dataplane/nft_names.h"
 #include "dataplane/nft_render.h"
 #include "lib/diag.h"
 #include "lib/ifname.h"
@@ -40,7 +41,8 @@ struct world {
 	struct resource_set rs;
 	struct model *m;
 	struct diag_list d;
-	char *script;
+	char *raw;    /* the render as printed */
+	char *script; /* the same, read through indexed() */
 };
 
 static void world_load(struct world *w, const char *extra)
@@ -53,7 +55,7 @@ static void world_load(struct world *w, const char *extra)
 	snprintf(buf, n, "%s%s", cluster, extra);
 	resource_set_init(&w->rs);
 	diag_list_init(&w->d);
-	w->script = NULL;
+	w->script = w->raw = NULL;
 	rc = resource_load_buffer(&w->rs, buf, strlen(buf), "t.yaml", &w->d);
 	if (rc || w->d.errors)
 		for (size_t i = 0; i < w->d.n; i++)
@@ -68,6 +70,7 @@ static void world_load(struct world *w, const char *extra)
 static void world_free(struct world *w)
 {
 	free(w->script);
+	free(w->raw);
 	model_free(w->m);
 	resource_set_fini(&w->rs);
 	diag_list_fini(&w->d);
@@ -93,6 +96,110 @@ static void dump(const char *script)
 
 static struct nft_render_stats last_stats;
 
+static bool hex8(const char *p, uint32_t *out)
+{
+	char buf[9];
+
+	for (int i = 0; i < 8; i++)
+		if (!((p[i] >= '0' && p[i] <= '9') || (p[i] >= 'a' && p[i] <= 'f')))
+			return false;
+	memcpy(buf, p, 8);
+	buf[8] = '\0';
+	*out = (uint32_t)strtoul(buf, NULL, 16);
+	return true;
+}
+
+static uint32_t index_of(const uint32_t *v, size_t n, uint32_t key)
+{
+	for (size_t i = 0; i < n; i++)
+		if (v[i] == key)
+			return (uint32_t)i;
+	fail_msg("no object with key %08x", key);
+	return 0;
+}
+
+/* The endpoint whose chain e<key>_<dir> is: the lowest index whose interface the verdict map
+ * sends there. */
+static uint32_t ep_of_chain(const struct model *m, const char *s, uint32_t key, const char *dir)
+{
+	char ifname[IFNAME_LEN], want[128];
+
+	for (size_t i = 0; i < m->neps; i++) {
+		if (m->eps[i].kind != M_EP_WORKLOAD)
+			continue;
+		endpoint_ifname(m->eps[i].ns, m->eps[i].name, ifname);
+		snprintf(want, sizeof(want), "\"%s\" : jump e%08x_%s", ifname, key, dir);
+		if (strstr(s, want))
+			return (uint32_t)i;
+	}
+	fail_msg("no endpoint jumps to e%08x_%s", key, dir);
+	return 0;
+}
+
+/*
+ * The renderer names chains, sets and NFLOG ids after stable keys (nft_names.h).  The tests
+ * below were written against positions, which say more to a reader: this rewrites a script
+ * with pol<rank>, as<index>, prof<index>, ep<endpoint>_<dir>_t<tier>, np<k> (k: order of the
+ * named-port sets in the script) and P<rank>/T<tier>/F<profile> ids, a one-to-one renaming.
+ */
+static char *indexed(const struct model *m, const char *s)
+{
+	struct nft_names n;
+	struct strbuf b;
+	uint32_t np[64], key;
+	size_t nnp = 0;
+
+	assert_int_equal(nft_names_build(m, &n), 0);
+	/* Each named-port set starts with its comment line, also when it has no nft set. */
+	for (const char *p = s; (p = strstr(p, "\t# n")) != NULL; p += 5)
+		if (hex8(p + 4, &key) && p[12] == ':' && nnp < 64)
+			np[nnp++] = key;
+	strbuf_init(&b);
+	for (size_t i = 0; s[i];) {
+		char c = s[i], prev = i ? s[i - 1] : ' ';
+		bool word = !((prev >= 'a' && prev <= 'z') || (prev >= 'A' && prev <= 'Z') ||
+			      (prev >= '0' && prev <= '9') || prev == '_');
+
+		if (word && strchr("PTF", c) && (prev == '"' || prev == ' ') &&
+		    hex8(s + i + 1, &key) && s[i + 9] == ':') {
+			size_t idx = c == 'P'	? index_of(n.pol, n.npol, key)
+				     : c == 'T' ? index_of(n.tier, n.ntier, key)
+						: index_of(n.prof, n.nprof, key);
+
+			strbuf_printf(&b, "%c%zu", c, idx);
+			i += 9;
+		} else if (word && strchr("pafen", c) && hex8(s + i + 1, &key) &&
+			   (s[i + 9] == '_' || s[i + 9] == ':')) {
+			if (c == 'p') {
+				strbuf_printf(&b, "pol%u", index_of(n.pol, n.npol, key));
+			} else if (c == 'a') {
+				strbuf_printf(&b, "as%u", index_of(n.as, n.nas, key));
+			} else if (c == 'f') {
+				strbuf_printf(&b, "prof%u", index_of(n.prof, n.nprof, key));
+			} else if (c == 'n') {
+				strbuf_printf(&b, "np%u", index_of(np, nnp, key));
+			} else {
+				char dir[3] = {s[i + 10], s[i + 11], 0};
+				uint32_t t;
+
+				strbuf_printf(&b, "ep%u_%s", ep_of_chain(m, s, key, dir), dir);
+				i += 12;
+				if (!strncmp(s + i, "_t", 2) && hex8(s + i + 2, &t)) {
+					strbuf_printf(&b, "_t%u", index_of(n.tier, n.ntier, t));
+					i += 10;
+				}
+				continue;
+			}
+			i += 9;
+		} else {
+			strbuf_putc(&b, c);
+			i++;
+		}
+	}
+	nft_names_fini(&n);
+	return strbuf_steal(&b);
+}
+
 /* Renders for node (NULL: all) with the pod range 10.0.0.0/16; the script stays in w. */
 static const char *render(struct world *w, const char *node)
 {
@@ -110,10 +217,13 @@ static const char *render(struct world *w, const char *node)
 	o.stats = &last_stats;
 	strbuf_init(&b);
 	assert_int_equal(nft_render(w->m, &o, &b), 0);
+	free(w->raw);
+	w->raw = strbuf_steal(&b);
+	assert_non_null(w->raw);
+	dump(w->raw);
 	free(w->script);
-	w->script = strbuf_steal(&b);
+	w->script = indexed(w->m, w->raw);
 	assert_non_null(w->script);
-	dump(w->script);
 	return w->script;
 }
 
@@ -539,8 +649,9 @@ static void test_ipv6(void **state)
 	o.npod_cidrs = 2;
 	strbuf_init(&b);
 	assert_int_equal(nft_render(w.m, &o, &b), 0);
-	w.script = strbuf_steal(&b);
-	dump(w.script);
+	w.raw = strbuf_steal(&b);
+	dump(w.raw);
+	w.script = indexed(w.m, w.raw);
 	assert_has(w.script, "\tset endpoint_ips6 {\n\t\ttype ipv6_addr\n"
 			     "\t\telements = { fd00::6 }\n");
 	assert_has(w.script, "\t\tip6 daddr @pod_cidrs6 ip6 daddr != @endpoint_ips6 log prefix "
@@ -564,44 +675,59 @@ static void test_rule_ids(void **state)
 	char buf[256];
 	size_t n;
 	uint32_t pb, sec;
+	struct nft_names names;
 
 	world_load(&w, tiers);
 	pb = policy_rank(w.m, "sec.b");
 	sec = tier_index(w.m, "sec");
 
-	assert_int_equal(nft_rule_id_parse("P1:i:1:D", &id), 0);
+	assert_int_equal(nft_rule_id_parse("P0000001f:i:1:D", &id), 0);
 	assert_int_equal(id.kind, NFT_ID_POLICY_RULE);
-	assert_int_equal(id.policy, 1);
+	assert_int_equal(id.key, 0x1f);
+	assert_int_equal(id.policy, UINT32_MAX); /* the model resolves it */
 	assert_int_equal(id.dir, M_INGRESS);
 	assert_int_equal(id.rule, 1);
 	assert_int_equal(id.action, ACTION_DENY);
 	nft_rule_id_format(&id, buf, sizeof(buf));
-	assert_string_equal(buf, "P1:i:1:D");
-	assert_int_equal(nft_rule_id_parse("T0:e:D", &id), 0);
+	assert_string_equal(buf, "P0000001f:i:1:D");
+	assert_int_equal(nft_rule_id_parse("Tdeadbeef:e:D", &id), 0);
 	assert_int_equal(id.kind, NFT_ID_TIER_END);
+	assert_int_equal(id.key, 0xdeadbeef);
 	assert_int_equal(id.dir, M_EGRESS);
 	assert_int_equal(nft_rule_id_parse("R:e:A", &id), 0);
 	assert_int_equal(id.kind, NFT_ID_PROFILE_ALLOW);
 	assert_int_equal(nft_rule_id_parse("U:i:D", &id), 0);
 	assert_int_equal(id.kind, NFT_ID_UNUSED_ADDRESS);
-	assert_int_equal(nft_rule_id_parse("F3:i:0:P", &id), 0);
-	assert_int_equal(id.profile, 3);
+	assert_int_equal(nft_rule_id_parse("F00000003:i:0:P", &id), 0);
+	assert_int_equal(id.kind, NFT_ID_PROFILE_RULE);
+	assert_int_equal(id.key, 3);
 	assert_int_equal(id.action, ACTION_PASS);
-	assert_int_equal(nft_rule_id_parse("P1:x:1:D", &id), -EINVAL);
-	assert_int_equal(nft_rule_id_parse("P01:i:1:D", &id), -EINVAL);
-	assert_int_equal(nft_rule_id_parse("P1:i:1:Q", &id), -EINVAL);
-	assert_int_equal(nft_rule_id_parse("P1:i:1:DD", &id), -EINVAL);
-	assert_int_equal(nft_rule_id_parse("T0:i:A", &id), -EINVAL);
+	assert_int_equal(nft_rule_id_parse("P0000001f:x:1:D", &id), -EINVAL);
+	assert_int_equal(nft_rule_id_parse("P1:i:1:D", &id), -EINVAL);
+	assert_int_equal(nft_rule_id_parse("P0000001F:i:1:D", &id), -EINVAL);
+	assert_int_equal(nft_rule_id_parse("P0000001f:i:01:D", &id), -EINVAL);
+	assert_int_equal(nft_rule_id_parse("P0000001f:i:1:Q", &id), -EINVAL);
+	assert_int_equal(nft_rule_id_parse("P0000001f:i:1:DD", &id), -EINVAL);
+	assert_int_equal(nft_rule_id_parse("T0000001f:i:A", &id), -EINVAL);
 	assert_int_equal(nft_rule_id_parse("", &id), -EINVAL);
 
-	/* The decided strings are eval's. */
-	snprintf(buf, sizeof(buf), "P%u:i:1:D", pb);
+	/* The decided strings are eval's; a key the model lacks is refused. */
+	assert_int_equal(nft_names_build(w.m, &names), 0);
+	snprintf(buf, sizeof(buf), "P%08x:i:1:D", names.pol[pb]);
 	assert_int_equal(nft_rule_id_parse(buf, &id), 0);
 	nft_rule_id_decided(w.m, &id, MODEL_NONE, buf, sizeof(buf));
 	assert_string_equal(buf, "sec|sec.b|Deny|1");
+	assert_int_equal(nft_rule_id_resolve(&names, w.m, &id), 0);
+	assert_int_equal(id.policy, pb);
+	assert_int_equal(id.tier, sec);
 	id.rule = 7;
 	assert_int_equal(nft_rule_id_decided(w.m, &id, MODEL_NONE, buf, sizeof(buf)), -EINVAL);
-	snprintf(buf, sizeof(buf), "T%u:i:D", sec);
+	id.key ^= 1;
+	id.policy = UINT32_MAX;
+	id.rule = 1;
+	assert_int_equal(nft_rule_id_resolve(&names, w.m, &id), -ENOENT);
+	assert_int_equal(nft_rule_id_decided(w.m, &id, MODEL_NONE, buf, sizeof(buf)), -EINVAL);
+	snprintf(buf, sizeof(buf), "T%08x:i:D", names.tier[sec]);
 	assert_int_equal(nft_rule_id_parse(buf, &id), 0);
 	nft_rule_id_decided(w.m, &id, MODEL_NONE, buf, sizeof(buf));
 	assert_string_equal(buf, "sec|end-of-tier|Deny|-1");
@@ -631,14 +757,14 @@ static void test_rule_ids(void **state)
 	free(v);
 	strbuf_init(&b);
 	assert_int_equal(nft_rule_ids_print(w.m, &b), 0);
-	snprintf(buf, sizeof(buf), "P%u:i:0:L sec|sec.b|Log|0\n", pb);
+	snprintf(buf, sizeof(buf), "P%08x:i:0:L sec|sec.b|Log|0\n", names.pol[pb]);
 	assert_has(strbuf_str(&b), buf);
 	assert_has(strbuf_str(&b), "U:i:D no-endpoint|-|Deny|-1\n");
 	strbuf_fini(&b);
 
 	/* Every prefix in a script is in the table. */
 	render(&w, NULL);
-	for (const char *p = strstr(w.script, "prefix \""); p; p = strstr(p + 1, "prefix \"")) {
+	for (const char *p = strstr(w.raw, "prefix \""); p; p = strstr(p + 1, "prefix \"")) {
 		char pre[NFT_RULE_ID_LEN];
 		const char *q = strchr(p + 8, '"');
 
@@ -649,7 +775,85 @@ static void test_rule_ids(void **state)
 		assert_int_equal(nft_rule_id_parse(pre, &id), 0);
 		assert_true(nft_rule_id_decided(w.m, &id, MODEL_NONE, buf, sizeof(buf)) > 0);
 	}
+	nft_names_fini(&names);
 	world_free(&w);
+}
+
+/* Every chain and set of a render, as "name\nbody" strings, for comparing two renders. */
+static size_t objects(const char *s, char **v, size_t max)
+{
+	size_t n = 0;
+
+	for (const char *p = strstr(s, "\n\tchain "); p && n < max;
+	     p = strstr(p + 1, "\n\tchain ")) {
+		const char *e = strstr(p, "\n\t}\n");
+
+		assert_non_null(e);
+		v[n++] = strndup(p, (size_t)(e - p));
+	}
+	return n;
+}
+
+static bool has_object(char **v, size_t n, const char *o)
+{
+	for (size_t i = 0; i < n; i++)
+		if (!strcmp(v[i], o))
+			return true;
+	return false;
+}
+
+/*
+ * Names are stable: a policy added in front of the others (lowest order) changes its own
+ * chain and the tier chains that jump to it, nothing else.  With positional names every
+ * policy chain ranked after it would have been renamed and rewritten.
+ */
+static void test_stable_names(void **state)
+{
+	struct world a, b;
+	char *va[256], *vb[256];
+	size_t na, nb, changed = 0;
+
+	world_load(&a, tiers);
+	world_load(&b, "apiVersion: projectcalico.org/v3\nkind: GlobalNetworkPolicy\n"
+		       "metadata: {name: sec.first}\nspec:\n  tier: sec\n  order: 0\n"
+		       "  selector: app == 'db'\n  ingress:\n  - action: Deny\n"
+		       "    protocol: UDP\n---\n"
+		       "apiVersion: projectcalico.org/v3\nkind: Tier\nmetadata: {name: sec}\n"
+		       "spec: {order: 10}\n---\n"
+		       "apiVersion: projectcalico.org/v3\nkind: Tier\nmetadata: {name: plat}\n"
+		       "spec: {order: 20, defaultAction: Pass}\n---\n"
+		       "apiVersion: projectcalico.org/v3\nkind: GlobalNetworkPolicy\n"
+		       "metadata: {name: plat.p}\nspec:\n  tier: plat\n  selector: all()\n"
+		       "  ingress:\n  - action: Allow\n    protocol: TCP\n"
+		       "    destination: {ports: [9100]}\n---\n"
+		       "apiVersion: projectcalico.org/v3\nkind: GlobalNetworkPolicy\n"
+		       "metadata: {name: sec.b}\nspec:\n  tier: sec\n  order: 2\n"
+		       "  selector: all()\n  ingress:\n  - action: Log\n  - action: Deny\n"
+		       "    protocol: TCP\n    destination: {ports: [22]}\n---\n"
+		       "apiVersion: projectcalico.org/v3\nkind: GlobalNetworkPolicy\n"
+		       "metadata: {name: sec.a}\nspec:\n  tier: sec\n  order: 1\n"
+		       "  selector: app == 'db'\n  ingress:\n  - action: Pass\n"
+		       "    source: {selector: app == 'web'}\n---\n"
+		       "apiVersion: projectcalico.org/v3\nkind: NetworkPolicy\n"
+		       "metadata: {name: d, namespace: x}\nspec:\n  selector: app == 'db'\n"
+		       "  ingress:\n  - action: Allow\n---\n");
+	render(&a, NULL);
+	render(&b, NULL);
+	assert_true(policy_rank(b.m, "sec.a") == policy_rank(a.m, "sec.a") + 1);
+	na = objects(a.raw, va, 256);
+	nb = objects(b.raw, vb, 256);
+	for (size_t i = 0; i < nb; i++)
+		changed += !has_object(va, na, vb[i]);
+	/* New: the policy chain of sec.first, and for x/b (app=db, the only endpoint it
+	 * selects) a new program: its ingress chain and its three tier chains. */
+	assert_int_equal(nb, na + 1);
+	assert_int_equal(changed, 5);
+	for (size_t i = 0; i < na; i++)
+		free(va[i]);
+	for (size_t i = 0; i < nb; i++)
+		free(vb[i]);
+	world_free(&a);
+	world_free(&b);
 }
 
 static void test_ports_and_protocols(void **state)
@@ -694,6 +898,7 @@ int main(void)
 		cmocka_unit_test(test_node_filter),
 		cmocka_unit_test(test_deterministic),
 		cmocka_unit_test(test_profiles),
+		cmocka_unit_test(test_stable_names),
 		cmocka_unit_test(test_ipv6),
 		cmocka_unit_test(test_rule_ids),
 		cmocka_unit_test(test_ports_and_protocols),
