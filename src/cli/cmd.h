@@ -17,6 +17,7 @@ struct diag_list;
  */
 int cmd_validate(int argc, char **argv);
 int cmd_eval(int argc, char **argv);
+int cmd_analyze(int argc, char **argv);
 int cmd_matrix(int argc, char **argv);
 int cmd_selector(int argc, char **argv);
 int cmd_agent(int argc, char **argv);
@@ -26,6 +27,7 @@ int cmd_delete(int argc, char **argv);
 int cmd_lab(int argc, char **argv);
 int cmd_lab_responder(int argc, char **argv);
 int cmd_nft_delta(int argc, char **argv);
+int cmd_flows(int argc, char **argv);
 
 /* Kind words of get and delete (cmd_get.c): a kind's name, id, plural or lower case. */
 bool cli_kind_matches(const char *word, enum res_kind k);

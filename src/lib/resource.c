@@ -361,7 +361,7 @@ void dec_meta(struct dctx *d, const struct doc_node *root, enum res_kind kind, s
 	dec_int(d, md, "deletionGracePeriodSeconds", 0, INT64_MAX, &gen);
 	dec_str(d, md, "creationTimestamp", &unused);
 	dec_str(d, md, "deletionTimestamp", &unused);
-	dec_str(d, md, "generateName", &unused);
+	dec_str(d, md, "generateName", &m->generate_name);
 	dec_str(d, md, "selfLink", &unused);
 	{
 		const char **fin;

@@ -91,6 +91,7 @@ struct meta {
 	struct labels annotations;
 	struct owner_ref *owners;
 	size_t nowners;
+	const char *generate_name; /* metadata.generateName, NULL when absent (name_aggr) */
 };
 
 /* ---- Kubernetes core and workloads ---------------------------------------------------- */

@@ -1,0 +1,1274 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * palisade flows: reads back the flow logs the node agents write (DESIGN §6, the record in
+ * src/lib/flowlog.h), filters them and prints them as a table, as JSON lines or as a summary
+ * per edge.
+ *
+ * Every source is a stream: one rotated log (flows.log.N ... flows.log.1, flows.log, oldest
+ * first), so each stream is in time order by itself.  The streams of several nodes are merged
+ * by start time, holding one record per stream, so a long log is never loaded whole; only
+ * the table (for its column widths) and --limit keep rows, and those are short strings.
+ */
+#include "cli/cmd.h"
+
+#include "lab/lab.h"
+#include "lib/cidr.h"
+#include "lib/flowlog.h"
+#include "lib/strbuf.h"
+#include "lib/strmap.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <getopt.h>
+#include <inttypes.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+
+#define FLOWS_LOG    "flows.log"
+#define POLICY_WIDTH 40 /* the table's POLICY column is cut to this many characters */
+#define TABLE_COLS   9
+#define SUMMARY_COLS 6
+#define MAX_COLS     TABLE_COLS
+#define STDIN_NAME   "<stdin>" /* -f -, in messages */
+
+static void usage(FILE *f)
+{
+	fprintf(f,
+		"usage: palisade flows [--state DIR] [--dir DIR]... [-f FILE]...\n"
+		"                      [--since DUR|TIME] [--until DUR|TIME] [--action allow|deny]\n"
+		"                      [--namespace NS] [--source SPEC] [--dest SPEC] [--policy TEXT]\n"
+		"                      [--reporter src|dst] [--node NAME] [-o table|json|summary]\n"
+		"                      [--limit N]\n"
+		"Sources: the flow logs of every node of a lab state directory (default: the running\n"
+		"lab), directories holding flows.log*, or files; they add up when several are given.\n"
+		"DUR is 30s, 5m, 2h, 1d (before now); TIME is RFC 3339 or epoch seconds.\n"
+		"SPEC is an IP, a CIDR, ns/name, a name or an aggregated name; '*' is a wildcard.\n");
+}
+
+enum out_mode { OUT_TABLE, OUT_JSON, OUT_SUMMARY };
+
+struct filter {
+	bool has_since, has_until;
+	uint64_t since, until;
+	const char *action, *reporter, *ns, *source, *dest, *policy, *node;
+};
+
+/* One file of a stream; rot is its rotation number (0 for the live file). */
+struct log_file {
+	char *path;
+	unsigned long rot;
+	size_t order; /* position on the command line, to keep equal rotations stable */
+	FILE *f;
+};
+
+/*
+ * One rotated log.  key names it ("DIR/flows.log", or a file's path without its rotation
+ * suffix) so that -f flows.log* gathers one log's files into one stream.  files are sorted
+ * oldest first; cur is the file being read and rec the stream's next matching record when
+ * have is set.
+ */
+struct stream {
+	char *key;
+	struct log_file *files;
+	size_t nfiles, cur;
+	unsigned long lineno;
+	bool have;
+	struct flowlog_rec rec;
+};
+
+struct reader {
+	struct stream *v;
+	size_t n;
+	char *line;
+	size_t linecap;
+	unsigned long malformed, read_errors;
+};
+
+/* A printed row, kept for the table's widths or for --limit; cell[0] alone for JSON. */
+struct row {
+	char *cell[MAX_COLS];
+};
+
+/* The rows kept: all of them, or with a limit the last ones in a ring. */
+struct rows {
+	struct row *v;
+	size_t n, cap, start, limit;
+	bool oom;
+};
+
+/*
+ * One edge of the summary.  A flow between two managed endpoints is reported twice, by the
+ * source's node (reporter src, the egress decision) and by the destination's (reporter dst,
+ * the ingress decision); an edge counts it once: allowed flows come from the destination's
+ * reports when the edge has any (the source's otherwise), denied flows from both ends,
+ * since each end reports only what it denied itself.
+ */
+struct edge {
+	char *src, *dst;
+	uint64_t flows[2][2], bytes[2][2]; /* [reporter dst?][action deny?] */
+	bool has_dst;
+};
+
+struct summary {
+	struct strmap index; /* "src\tdst" -> position in v */
+	struct edge *v;
+	size_t n, cap;
+	bool oom;
+};
+
+/* ---- Time arguments ---- */
+
+static bool all_digits(const char *s)
+{
+	if (!*s)
+		return false;
+	for (; *s; s++)
+		if (*s < '0' || *s > '9')
+			return false;
+	return true;
+}
+
+/* "30s", "5m", "2h", "1d", or a sequence of them ("1h30m"), in seconds. */
+static int parse_duration(const char *s, uint64_t *out)
+{
+	uint64_t total = 0;
+
+	if (!*s)
+		return -EINVAL;
+	while (*s) {
+		uint64_t v = 0, unit;
+		const char *p = s;
+
+		while (*s >= '0' && *s <= '9') {
+			if (v > UINT64_MAX / 10 / 86400)
+				return -EINVAL;
+			v = v * 10 + (uint64_t)(*s++ - '0');
+		}
+		if (s == p)
+			return -EINVAL;
+		switch (*s++) {
+		case 's':
+			unit = 1;
+			break;
+		case 'm':
+			unit = 60;
+			break;
+		case 'h':
+			unit = 3600;
+			break;
+		case 'd':
+			unit = 86400;
+			break;
+		default:
+			return -EINVAL;
+		}
+		total += v * unit;
+		if (total > UINT64_MAX / 2)
+			return -EINVAL;
+	}
+	*out = total;
+	return 0;
+}
+
+static int digits(const char **s, int n)
+{
+	int v = 0;
+
+	for (int i = 0; i < n; i++, (*s)++) {
+		if (**s < '0' || **s > '9')
+			return -1;
+		v = v * 10 + (**s - '0');
+	}
+	return v;
+}
+
+static int days_in_month(int y, int m)
+{
+	static const int d[] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+
+	if (m == 2 && ((y % 4 == 0 && y % 100 != 0) || y % 400 == 0))
+		return 29;
+	return d[m - 1];
+}
+
+/*
+ * RFC 3339 "2025-11-28T23:00:00Z", with optional fraction and a Z or +hh:mm offset, as
+ * epoch seconds.  *frac says whether the fraction was not zero.
+ */
+static int parse_rfc3339(const char *s, int64_t *out, bool *frac)
+{
+	struct tm tm = {0};
+	int y, mo, d, h, mi, sec, off = 0;
+	time_t t;
+
+	*frac = false;
+	if ((y = digits(&s, 4)) < 0 || *s++ != '-' || (mo = digits(&s, 2)) < 0 || *s++ != '-' ||
+	    (d = digits(&s, 2)) < 0)
+		return -EINVAL;
+	if (*s != 'T' && *s != 't' && *s != ' ')
+		return -EINVAL;
+	s++;
+	if ((h = digits(&s, 2)) < 0 || *s++ != ':' || (mi = digits(&s, 2)) < 0 || *s++ != ':' ||
+	    (sec = digits(&s, 2)) < 0)
+		return -EINVAL;
+	if (mo < 1 || mo > 12 || d < 1 || d > days_in_month(y, mo) || h > 23 || mi > 59 || sec > 60)
+		return -EINVAL;
+	if (*s == '.') {
+		s++;
+		if (*s < '0' || *s > '9')
+			return -EINVAL;
+		for (; *s >= '0' && *s <= '9'; s++)
+			if (*s != '0')
+				*frac = true;
+	}
+	if (*s == 'Z' || *s == 'z') {
+		s++;
+	} else if (*s == '+' || *s == '-') {
+		int sign = *s++ == '-' ? -1 : 1, oh, om;
+
+		if ((oh = digits(&s, 2)) < 0 || *s++ != ':' || (om = digits(&s, 2)) < 0 ||
+		    oh > 23 || om > 59)
+			return -EINVAL;
+		off = sign * (oh * 3600 + om * 60);
+	} else {
+		return -EINVAL;
+	}
+	if (*s)
+		return -EINVAL;
+	tm.tm_year = y - 1900;
+	tm.tm_mon = mo - 1;
+	tm.tm_mday = d;
+	tm.tm_hour = h;
+	tm.tm_min = mi;
+	tm.tm_sec = sec;
+	t = timegm(&tm);
+	*out = (int64_t)t - off;
+	return 0;
+}
+
+/*
+ * --since and --until: a duration before now, an RFC 3339 time or epoch seconds.  A time
+ * with a fraction of a second rounds towards the inside of the window (up for --since).
+ */
+static int parse_when(const char *s, time_t now, bool round_up, uint64_t *out)
+{
+	uint64_t v;
+	int64_t t;
+	bool frac;
+	char *end;
+
+	if (all_digits(s)) {
+		errno = 0;
+		v = strtoull(s, &end, 10);
+		if (errno)
+			return -EINVAL;
+		*out = v;
+		return 0;
+	}
+	if (parse_duration(s, &v) == 0) {
+		*out = (uint64_t)now > v ? (uint64_t)now - v : 0;
+		return 0;
+	}
+	if (parse_rfc3339(s, &t, &frac) == 0) {
+		if (frac && round_up)
+			t++;
+		*out = t > 0 ? (uint64_t)t : 0;
+		return 0;
+	}
+	return -EINVAL;
+}
+
+/* ---- Matching ---- */
+
+/* Does text match pattern, where '*' stands for any run of characters? */
+static bool glob_match(const char *pat, const char *text)
+{
+	const char *star = NULL, *resume = NULL;
+
+	while (*text) {
+		if (*pat == '*') {
+			star = pat++;
+			resume = text;
+		} else if (*pat == *text) {
+			pat++;
+			text++;
+		} else if (star) {
+			pat = star + 1;
+			text = ++resume;
+		} else {
+			return false;
+		}
+	}
+	while (*pat == '*')
+		pat++;
+	return !*pat;
+}
+
+static bool glob_match_n(const char *pat, size_t plen, const char *text)
+{
+	char buf[512];
+
+	if (plen >= sizeof(buf))
+		return false;
+	memcpy(buf, pat, plen);
+	buf[plen] = '\0';
+	return glob_match(buf, text);
+}
+
+/* SPEC against one side: IP, CIDR, "ns/name", name or name_aggr, with '*' wildcards. */
+static bool side_matches(const char *spec, const struct flowlog_side *side)
+{
+	struct ipaddr a, ip;
+	struct cidr c;
+	const char *slash = strchr(spec, '/');
+
+	if (ipaddr_parse(spec, &a) == 0)
+		return side->ip[0] && ipaddr_parse(side->ip, &ip) == 0 && ipaddr_equal(&a, &ip);
+	if (slash && cidr_parse(spec, &c, NULL) == 0)
+		return side->ip[0] && ipaddr_parse(side->ip, &ip) == 0 && cidr_contains(&c, &ip);
+	if (slash)
+		return glob_match_n(spec, (size_t)(slash - spec), side->ns) &&
+		       (glob_match(slash + 1, side->name) ||
+			glob_match(slash + 1, side->name_aggr));
+	return glob_match(spec, side->name) || glob_match(spec, side->name_aggr) ||
+	       (side->ip[0] && glob_match(spec, side->ip));
+}
+
+static bool rec_matches(const struct filter *flt, const struct flowlog_rec *r)
+{
+	if (flt->has_since && r->end_time < flt->since)
+		return false;
+	if (flt->has_until && r->start_time > flt->until)
+		return false;
+	if (flt->action && strcmp(flt->action, r->action))
+		return false;
+	if (flt->reporter && strcmp(flt->reporter, r->reporter))
+		return false;
+	if (flt->node && !glob_match(flt->node, r->host))
+		return false;
+	if (flt->ns && !glob_match(flt->ns, r->src.ns) && !glob_match(flt->ns, r->dst.ns))
+		return false;
+	if (flt->source && !side_matches(flt->source, &r->src))
+		return false;
+	if (flt->dest && !side_matches(flt->dest, &r->dst))
+		return false;
+	if (flt->policy) {
+		size_t i;
+
+		for (i = 0; i < r->npolicies; i++)
+			if (strstr(r->policies[i], flt->policy))
+				break;
+		if (i == r->npolicies)
+			return false;
+	}
+	return true;
+}
+
+/* ---- Sources ---- */
+
+/* The rotation number of a file name ("flows.log.3" is 3) and the length of its base. */
+static unsigned long rotation_of(const char *path, size_t *baselen)
+{
+	size_t n = strlen(path), i = n;
+	const char *base = strrchr(path, '/');
+
+	base = base ? base + 1 : path;
+	while (i > 0 && path[i - 1] >= '0' && path[i - 1] <= '9')
+		i--;
+	if (i < n && i > 1 && path[i - 1] == '.' && path + i - 1 > base && n - i <= 9) {
+		*baselen = i - 1;
+		return strtoul(path + i, NULL, 10);
+	}
+	*baselen = n;
+	return 0;
+}
+
+/* Adds path to the stream named key (created on first use).  0 or -ENOMEM. */
+static int reader_add(struct reader *rd, const char *key, size_t keylen, const char *path,
+		      unsigned long rot)
+{
+	struct stream *s = NULL;
+	struct log_file *nf;
+
+	for (size_t i = 0; i < rd->n; i++)
+		if (strlen(rd->v[i].key) == keylen && !strncmp(rd->v[i].key, key, keylen))
+			s = &rd->v[i];
+	if (!s) {
+		struct stream *nv = realloc(rd->v, (rd->n + 1) * sizeof(*nv));
+
+		if (!nv)
+			return -ENOMEM;
+		rd->v = nv;
+		s = &rd->v[rd->n];
+		memset(s, 0, sizeof(*s));
+		s->key = strndup(key, keylen);
+		if (!s->key)
+			return -ENOMEM;
+		rd->n++;
+	}
+	nf = realloc(s->files, (s->nfiles + 1) * sizeof(*nf));
+	if (!nf)
+		return -ENOMEM;
+	s->files = nf;
+	nf[s->nfiles].path = strdup(path);
+	nf[s->nfiles].rot = rot;
+	nf[s->nfiles].order = s->nfiles;
+	nf[s->nfiles].f = NULL;
+	if (!nf[s->nfiles].path)
+		return -ENOMEM;
+	s->nfiles++;
+	return 0;
+}
+
+static int add_file(struct reader *rd, const char *path)
+{
+	size_t baselen;
+	unsigned long rot = rotation_of(path, &baselen);
+
+	return reader_add(rd, path, baselen, path, rot);
+}
+
+static int filter_log_name(const struct dirent *e)
+{
+	const char *rest;
+
+	if (strncmp(e->d_name, FLOWS_LOG, strlen(FLOWS_LOG)))
+		return 0;
+	rest = e->d_name + strlen(FLOWS_LOG);
+	return !*rest || (rest[0] == '.' && all_digits(rest + 1) && strlen(rest + 1) <= 9);
+}
+
+/*
+ * Adds the flows.log* files of dir as one stream.  Returns how many there were, or -errno
+ * (opendir's) with nothing added.
+ */
+static int add_dir(struct reader *rd, const char *dir)
+{
+	struct dirent **names = NULL;
+	char *key = NULL;
+	int n = scandir(dir, &names, filter_log_name, alphasort), rc = 0;
+
+	if (n < 0)
+		return -errno;
+	if (n && asprintf(&key, "%s/%s", dir, FLOWS_LOG) < 0) {
+		key = NULL;
+		rc = -ENOMEM;
+	}
+	for (int i = 0; i < n; i++) {
+		char *path = NULL;
+		size_t baselen;
+
+		if (!rc && asprintf(&path, "%s/%s", dir, names[i]->d_name) < 0) {
+			path = NULL;
+			rc = -ENOMEM;
+		}
+		if (!rc)
+			rc = reader_add(rd, key, strlen(key), path, rotation_of(path, &baselen));
+		free(path);
+		free(names[i]);
+	}
+	free(names);
+	free(key);
+	return rc ? rc : n;
+}
+
+static int dir_entry_visible(const struct dirent *e)
+{
+	return e->d_name[0] != '.';
+}
+
+/* Every node's log under state/nodes/<node>/flows, nodes in name order.  0 or -errno. */
+static int add_state(struct reader *rd, const char *state)
+{
+	struct dirent **names = NULL;
+	char *nodes = NULL;
+	int n, rc = 0;
+
+	if (asprintf(&nodes, "%s/nodes", state) < 0)
+		return -ENOMEM;
+	n = scandir(nodes, &names, dir_entry_visible, alphasort);
+	if (n < 0) {
+		rc = -errno;
+		fprintf(stderr, "palisade flows: %s: %s\n", nodes, strerror(-rc));
+		free(nodes);
+		return rc;
+	}
+	for (int i = 0; i < n; i++) {
+		char *dir = NULL;
+
+		if (!rc && asprintf(&dir, "%s/%s/flows", nodes, names[i]->d_name) < 0) {
+			dir = NULL;
+			rc = -ENOMEM;
+		}
+		/* A node whose agent has not written a flow log yet has no directory. */
+		if (!rc) {
+			int e = add_dir(rd, dir);
+
+			if (e < 0 && e != -ENOENT && e != -ENOTDIR) {
+				fprintf(stderr, "palisade flows: %s: %s\n", dir, strerror(-e));
+				rc = e;
+			}
+		}
+		free(dir);
+		free(names[i]);
+	}
+	free(names);
+	free(nodes);
+	return rc;
+}
+
+static int file_cmp(const void *a, const void *b)
+{
+	const struct log_file *x = a, *y = b;
+
+	if (x->rot != y->rot)
+		return x->rot > y->rot ? -1 : 1;
+	return x->order < y->order ? -1 : x->order > y->order;
+}
+
+/*
+ * Sorts every stream's files oldest first and opens them all before reading any, which
+ * narrows the window in which a rotation could move a file away.  Reports every file that
+ * cannot be opened; returns how many could not.
+ */
+static size_t reader_open(struct reader *rd)
+{
+	size_t bad = 0;
+
+	for (size_t i = 0; i < rd->n; i++) {
+		struct stream *s = &rd->v[i];
+
+		qsort(s->files, s->nfiles, sizeof(*s->files), file_cmp);
+		for (size_t j = 0; j < s->nfiles; j++) {
+			if (!strcmp(s->files[j].path, STDIN_NAME))
+				s->files[j].f = stdin;
+			else
+				s->files[j].f = fopen(s->files[j].path, "r");
+			if (!s->files[j].f) {
+				fprintf(stderr, "palisade flows: %s: %s\n", s->files[j].path,
+					strerror(errno));
+				bad++;
+			}
+		}
+	}
+	return bad;
+}
+
+static void reader_fini(struct reader *rd)
+{
+	for (size_t i = 0; i < rd->n; i++) {
+		struct stream *s = &rd->v[i];
+
+		if (s->have)
+			flowlog_rec_fini(&s->rec);
+		for (size_t j = 0; j < s->nfiles; j++) {
+			if (s->files[j].f)
+				fclose(s->files[j].f);
+			free(s->files[j].path);
+		}
+		free(s->files);
+		free(s->key);
+	}
+	free(rd->v);
+	free(rd->line);
+}
+
+static bool blank(const char *s, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		if (s[i] != ' ' && s[i] != '\t' && s[i] != '\r')
+			return false;
+	return true;
+}
+
+/*
+ * Moves stream s to its next record that passes flt (s->have), or to its end.  A line that
+ * does not parse is reported with its file and line and counted, except the last line of
+ * the newest file when it has no newline yet: the agent is writing it.
+ */
+static void stream_next(struct reader *rd, struct stream *s, const struct filter *flt)
+{
+	char err[256];
+
+	s->have = false;
+	while (s->cur < s->nfiles) {
+		struct log_file *lf = &s->files[s->cur];
+		ssize_t n;
+		size_t len;
+		bool newline;
+
+		n = lf->f ? getline(&rd->line, &rd->linecap, lf->f) : -1;
+		if (n < 0) {
+			if (lf->f && ferror(lf->f)) {
+				fprintf(stderr, "palisade flows: %s: read error after line %lu\n",
+					lf->path, s->lineno);
+				rd->read_errors++;
+			}
+			if (lf->f)
+				fclose(lf->f);
+			lf->f = NULL;
+			s->cur++;
+			s->lineno = 0;
+			continue;
+		}
+		s->lineno++;
+		len = (size_t)n;
+		newline = len && rd->line[len - 1] == '\n';
+		if (newline)
+			len--;
+		if (!newline && s->cur == s->nfiles - 1)
+			continue; /* torn: EOF follows, being written */
+		if (blank(rd->line, len))
+			continue;
+		err[0] = '\0';
+		if (flowlog_parse(rd->line, len, &s->rec, err, sizeof(err))) {
+			fprintf(stderr, "%s:%lu: %s\n", lf->path, s->lineno,
+				err[0] ? err : "not a flow log record");
+			rd->malformed++;
+			continue;
+		}
+		if (!rec_matches(flt, &s->rec)) {
+			flowlog_rec_fini(&s->rec);
+			continue;
+		}
+		s->have = true;
+		return;
+	}
+}
+
+/* The stream holding the earliest record (by start, then end time; ties to the first). */
+static struct stream *reader_earliest(struct reader *rd)
+{
+	struct stream *best = NULL;
+
+	for (size_t i = 0; i < rd->n; i++) {
+		struct stream *s = &rd->v[i];
+
+		if (!s->have)
+			continue;
+		if (!best || s->rec.start_time < best->rec.start_time ||
+		    (s->rec.start_time == best->rec.start_time &&
+		     s->rec.end_time < best->rec.end_time))
+			best = s;
+	}
+	return best;
+}
+
+/* ---- Output ---- */
+
+static void row_free(struct row *r)
+{
+	for (int i = 0; i < MAX_COLS; i++)
+		free(r->cell[i]);
+}
+
+/* Keeps r (taking its strings); with a limit, drops the oldest row beyond it. */
+static void rows_push(struct rows *rs, struct row *r)
+{
+	if (rs->limit && rs->n == rs->limit) {
+		struct row *slot = &rs->v[rs->start];
+
+		row_free(slot);
+		*slot = *r;
+		rs->start = (rs->start + 1) % rs->limit;
+		return;
+	}
+	if (rs->n == rs->cap) {
+		size_t cap = rs->cap ? rs->cap * 2 : 64;
+		struct row *nv;
+
+		if (rs->limit && cap > rs->limit)
+			cap = rs->limit;
+		nv = realloc(rs->v, cap * sizeof(*nv));
+		if (!nv) {
+			row_free(r);
+			rs->oom = true;
+			return;
+		}
+		rs->v = nv;
+		rs->cap = cap;
+	}
+	rs->v[rs->n++] = *r;
+}
+
+static struct row *rows_at(struct rows *rs, size_t i)
+{
+	return &rs->v[rs->limit ? (rs->start + i) % rs->limit : i];
+}
+
+static void rows_fini(struct rows *rs)
+{
+	for (size_t i = 0; i < rs->n; i++)
+		row_free(&rs->v[i]);
+	free(rs->v);
+}
+
+static char *xstrdup(const char *s, bool *oom)
+{
+	char *d = strdup(s);
+
+	if (!d)
+		*oom = true;
+	return d;
+}
+
+static char *xprintf(bool *oom, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static char *xprintf(bool *oom, const char *fmt, ...)
+{
+	va_list ap;
+	char *s;
+
+	va_start(ap, fmt);
+	if (vasprintf(&s, fmt, ap) < 0) {
+		s = NULL;
+		*oom = true;
+	}
+	va_end(ap);
+	return s;
+}
+
+static bool named(const char *s)
+{
+	return s[0] && strcmp(s, "-");
+}
+
+/* A side for the table: ns/name (the aggregated name when the name is gone), else the IP,
+ * else whatever name there is. */
+static void side_label(const struct flowlog_side *s, char *buf, size_t size)
+{
+	const char *name = named(s->name) ? s->name : s->name_aggr;
+
+	if (named(s->ns) && named(name))
+		snprintf(buf, size, "%s/%s", s->ns, name);
+	else if (s->ip[0])
+		snprintf(buf, size, "%s", s->ip);
+	else
+		snprintf(buf, size, "%s", named(name) ? name : "-");
+}
+
+/* A side for the summary: ns/name_aggr, else name_aggr, else the IP. */
+static void side_aggr_label(const struct flowlog_side *s, char *buf, size_t size)
+{
+	if (named(s->ns) && named(s->name_aggr))
+		snprintf(buf, size, "%s/%s", s->ns, s->name_aggr);
+	else if (named(s->name_aggr))
+		snprintf(buf, size, "%s", s->name_aggr);
+	else
+		snprintf(buf, size, "%s", s->ip[0] ? s->ip : "-");
+}
+
+/*
+ * The last (deciding) policies entry, "<idx>|<tier>|<policy>|<action>|<rule>", shortened:
+ * "policy#rule", or for the evaluator's special decisions the words `eval` uses
+ * (end-of-tier, profile, no-profile, no-endpoint, unmanaged).  Longer than POLICY_WIDTH, it
+ * keeps its end.
+ */
+static void policy_label(const struct flowlog_rec *r, char *buf, size_t size)
+{
+	char ent[600], out[620];
+	const char *f[5];
+	size_t n = 0, len;
+
+	if (!r->npolicies) {
+		snprintf(buf, size, "-");
+		return;
+	}
+	snprintf(ent, sizeof(ent), "%s", r->policies[r->npolicies - 1]);
+	for (char *p = ent, *tok; n < 5 && (tok = strsep(&p, "|"));)
+		f[n++] = tok;
+	if (n != 5)
+		snprintf(out, sizeof(out), "%s", r->policies[r->npolicies - 1]);
+	else if (!strcmp(f[1], "__PROFILE__") && !strcmp(f[2], "__PROFILE__.__NO_MATCH__"))
+		snprintf(out, sizeof(out), "no-profile");
+	else if (!strcmp(f[1], "__PROFILE__") && !strncmp(f[2], "__PROFILE__.", 12))
+		snprintf(out, sizeof(out), "profile %s", f[2] + 12);
+	else if (!strcmp(f[1], "__NO_ENDPOINT__"))
+		snprintf(out, sizeof(out), "no-endpoint");
+	else if (!strcmp(f[1], "__UNMANAGED__"))
+		snprintf(out, sizeof(out), "unmanaged");
+	else if (strcmp(f[4], "-1"))
+		snprintf(out, sizeof(out), "%s#%s", f[2], f[4]);
+	else
+		snprintf(out, sizeof(out), "%s", f[2]);
+	len = strlen(out);
+	if (len > POLICY_WIDTH)
+		snprintf(buf, size, "...%s", out + len - (POLICY_WIDTH - 3));
+	else
+		snprintf(buf, size, "%s", out);
+}
+
+static void table_row(struct rows *rs, const struct flowlog_rec *r)
+{
+	char src[600], dst[620], pol[600];
+	struct row row = {{0}};
+	time_t t = (time_t)r->start_time;
+	struct tm tm;
+
+	if (!gmtime_r(&t, &tm))
+		memset(&tm, 0, sizeof(tm));
+	side_label(&r->src, src, sizeof(src));
+	side_label(&r->dst, dst, sizeof(dst));
+	if (r->dst.port >= 0) {
+		size_t n = strlen(dst);
+
+		snprintf(dst + n, sizeof(dst) - n, ":%d", r->dst.port);
+	}
+	policy_label(r, pol, sizeof(pol));
+	row.cell[0] = xprintf(&rs->oom, "%02d:%02d:%02d", tm.tm_hour, tm.tm_min, tm.tm_sec);
+	row.cell[1] = xstrdup(src, &rs->oom);
+	row.cell[2] = xstrdup(dst, &rs->oom);
+	row.cell[3] = xstrdup(r->proto, &rs->oom);
+	row.cell[4] = xstrdup(r->action, &rs->oom);
+	row.cell[5] = xstrdup(r->reporter, &rs->oom);
+	row.cell[6] = xstrdup(pol, &rs->oom);
+	row.cell[7] = xprintf(&rs->oom, "%" PRIu64, r->num_flows);
+	row.cell[8] = xprintf(&rs->oom, "%" PRIu64 "/%" PRIu64, r->bytes_in, r->bytes_out);
+	rows_push(rs, &row);
+}
+
+/* Left-aligned columns two spaces apart, the last one unpadded. */
+static void print_cells(const char *const *cell, const size_t *w, int ncols)
+{
+	for (int c = 0; c + 1 < ncols; c++)
+		printf("%-*s  ", (int)w[c], cell[c] ? cell[c] : "");
+	printf("%s\n", cell[ncols - 1] ? cell[ncols - 1] : "");
+}
+
+static void print_columns(const char *const *head, struct rows *rs, int ncols)
+{
+	size_t w[MAX_COLS];
+
+	for (int c = 0; c < ncols; c++) {
+		w[c] = strlen(head[c]);
+		for (size_t i = 0; i < rs->n; i++) {
+			const char *s = rows_at(rs, i)->cell[c];
+			size_t l = s ? strlen(s) : 0;
+
+			if (l > w[c])
+				w[c] = l;
+		}
+	}
+	print_cells(head, w, ncols);
+	for (size_t i = 0; i < rs->n; i++)
+		print_cells((const char *const *)rows_at(rs, i)->cell, w, ncols);
+}
+
+static void summary_add(struct summary *sm, const struct flowlog_rec *r)
+{
+	char src[600], dst[640], key[1300];
+	struct edge *e;
+	uint32_t at;
+	size_t n;
+	int rep = !strcmp(r->reporter, "dst"), deny = !strcmp(r->action, "deny");
+
+	side_aggr_label(&r->src, src, sizeof(src));
+	side_aggr_label(&r->dst, dst, sizeof(dst));
+	n = strlen(dst);
+	if (r->dst.port >= 0)
+		snprintf(dst + n, sizeof(dst) - n, ":%d/%s", r->dst.port, r->proto);
+	else
+		snprintf(dst + n, sizeof(dst) - n, ":%s", r->proto);
+	snprintf(key, sizeof(key), "%s\t%s", src, dst);
+	at = strmap_get(&sm->index, key);
+	if (at == UINT32_MAX) {
+		if (sm->n == sm->cap) {
+			size_t cap = sm->cap ? sm->cap * 2 : 64;
+			struct edge *nv = realloc(sm->v, cap * sizeof(*nv));
+
+			if (!nv) {
+				sm->oom = true;
+				return;
+			}
+			sm->v = nv;
+			sm->cap = cap;
+		}
+		e = &sm->v[sm->n];
+		memset(e, 0, sizeof(*e));
+		e->src = strdup(src);
+		e->dst = strdup(dst);
+		if (!e->src || !e->dst || strmap_put(&sm->index, key, (uint32_t)sm->n)) {
+			free(e->src);
+			free(e->dst);
+			sm->oom = true;
+			return;
+		}
+		at = (uint32_t)sm->n++;
+	}
+	e = &sm->v[at];
+	e->flows[rep][deny] += r->num_flows;
+	e->bytes[rep][deny] += r->bytes_in + r->bytes_out;
+	if (rep)
+		e->has_dst = true;
+}
+
+static uint64_t edge_allowed(const struct edge *e, const uint64_t v[2][2])
+{
+	return e->has_dst ? v[1][0] : v[0][0];
+}
+
+static uint64_t edge_denied(const uint64_t v[2][2])
+{
+	return v[0][1] + v[1][1];
+}
+
+static int edge_cmp(const void *a, const void *b)
+{
+	const struct edge *x = a, *y = b;
+	uint64_t tx = edge_allowed(x, x->flows) + edge_denied(x->flows);
+	uint64_t ty = edge_allowed(y, y->flows) + edge_denied(y->flows);
+	int c;
+
+	if (tx != ty)
+		return tx > ty ? -1 : 1;
+	c = strcmp(x->src, y->src);
+	return c ? c : strcmp(x->dst, y->dst);
+}
+
+static void summary_print(struct summary *sm, size_t limit, bool *oom)
+{
+	static const char *const head[SUMMARY_COLS] = {"SOURCE", "DEST",	  "ALLOWED",
+						       "DENIED", "ALLOWED-BYTES", "DENIED-BYTES"};
+	struct rows rs = {0};
+
+	if (sm->n)
+		qsort(sm->v, sm->n, sizeof(*sm->v), edge_cmp);
+	for (size_t i = 0; i < sm->n && (!limit || i < limit); i++) {
+		struct edge *e = &sm->v[i];
+		struct row row = {{0}};
+
+		row.cell[0] = xstrdup(e->src, &rs.oom);
+		row.cell[1] = xstrdup(e->dst, &rs.oom);
+		row.cell[2] = xprintf(&rs.oom, "%" PRIu64, edge_allowed(e, e->flows));
+		row.cell[3] = xprintf(&rs.oom, "%" PRIu64, edge_denied(e->flows));
+		row.cell[4] = xprintf(&rs.oom, "%" PRIu64, edge_allowed(e, e->bytes));
+		row.cell[5] = xprintf(&rs.oom, "%" PRIu64, edge_denied(e->bytes));
+		rows_push(&rs, &row);
+	}
+	print_columns(head, &rs, SUMMARY_COLS);
+	if (rs.oom)
+		*oom = true;
+	rows_fini(&rs);
+}
+
+static void summary_fini(struct summary *sm)
+{
+	for (size_t i = 0; i < sm->n; i++) {
+		free(sm->v[i].src);
+		free(sm->v[i].dst);
+	}
+	free(sm->v);
+	strmap_fini(&sm->index);
+}
+
+/* ---- The verb ---- */
+
+/* The running lab's state directory, malloc'ed, or NULL after saying why. */
+static char *running_lab(void)
+{
+	char err[1024], *state = NULL;
+	int rc = lab_registry_pick(&state, err, sizeof(err));
+
+	if (rc == 0)
+		return state;
+	if (rc == -EEXIST)
+		fprintf(stderr,
+			"palisade flows: several labs are up: %s; choose one with --state DIR\n",
+			err);
+	else
+		fprintf(stderr,
+			"palisade flows: no lab is up (nothing in %s); give --state DIR, --dir DIR or -f FILE\n",
+			LAB_REGISTRY_DIR);
+	return NULL;
+}
+
+static bool one_of(const char *v, const char *a, const char *b)
+{
+	return !strcmp(v, a) || !strcmp(v, b);
+}
+
+int cmd_flows(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{"state", required_argument, NULL, 'S'},
+		{"dir", required_argument, NULL, 'D'},
+		{"file", required_argument, NULL, 'f'},
+		{"since", required_argument, NULL, 's'},
+		{"until", required_argument, NULL, 'u'},
+		{"action", required_argument, NULL, 'a'},
+		{"namespace", required_argument, NULL, 'n'},
+		{"source", required_argument, NULL, 'F'},
+		{"dest", required_argument, NULL, 'T'},
+		{"policy", required_argument, NULL, 'P'},
+		{"reporter", required_argument, NULL, 'r'},
+		{"node", required_argument, NULL, 'N'},
+		{"output", required_argument, NULL, 'o'},
+		{"limit", required_argument, NULL, 'l'},
+		{"help", no_argument, NULL, 'h'},
+		{0},
+	};
+	static const char *const head[TABLE_COLS] = {"START",  "SOURCE", "DEST",
+						     "PROTO",  "ACTION", "REPORTER",
+						     "POLICY", "FLOWS",	 "BYTES(in/out)"};
+	struct filter flt = {0};
+	struct reader rd = {0};
+	struct rows rows = {0};
+	struct summary sm = {0};
+	struct strbuf sb;
+	struct stream *s;
+	const char *output = "table", *state_opt = NULL, *since = NULL, *until = NULL;
+	char **dirs = NULL, **files = NULL, *state = NULL, *end;
+	size_t ndirs = 0, nfiles = 0, limit = 0, unreadable = 0;
+	enum out_mode mode;
+	bool oom = false;
+	time_t now = time(NULL);
+	int c, e, rc = 2;
+
+	strbuf_init(&sb);
+	strmap_init(&sm.index);
+	dirs = calloc((size_t)argc + 1, sizeof(*dirs));
+	files = calloc((size_t)argc + 1, sizeof(*files));
+	if (!dirs || !files) {
+		fprintf(stderr, "palisade flows: out of memory\n");
+		goto out;
+	}
+	optind = 1;
+	while ((c = getopt_long(argc, argv, "f:n:o:h", opts, NULL)) != -1) {
+		switch (c) {
+		case 'S':
+			state_opt = optarg;
+			break;
+		case 'D':
+			dirs[ndirs++] = optarg;
+			break;
+		case 'f':
+			files[nfiles++] = optarg;
+			break;
+		case 's':
+			since = optarg;
+			break;
+		case 'u':
+			until = optarg;
+			break;
+		case 'a':
+			flt.action = optarg;
+			break;
+		case 'n':
+			flt.ns = optarg;
+			break;
+		case 'F':
+			flt.source = optarg;
+			break;
+		case 'T':
+			flt.dest = optarg;
+			break;
+		case 'P':
+			flt.policy = optarg;
+			break;
+		case 'r':
+			flt.reporter = optarg;
+			break;
+		case 'N':
+			flt.node = optarg;
+			break;
+		case 'o':
+			output = optarg;
+			break;
+		case 'l':
+			errno = 0;
+			limit = strtoul(optarg, &end, 10);
+			if (errno || end == optarg || *end || optarg[0] == '-' || !limit) {
+				fprintf(stderr,
+					"palisade flows: --limit: \"%s\" is not a positive number\n",
+					optarg);
+				goto out;
+			}
+			break;
+		case 'h':
+			usage(stdout);
+			rc = 0;
+			goto out;
+		default:
+			usage(stderr);
+			goto out;
+		}
+	}
+	if (optind < argc) {
+		fprintf(stderr, "palisade flows: unexpected argument \"%s\"\n", argv[optind]);
+		usage(stderr);
+		goto out;
+	}
+	if (!strcmp(output, "table")) {
+		mode = OUT_TABLE;
+	} else if (!strcmp(output, "json")) {
+		mode = OUT_JSON;
+	} else if (!strcmp(output, "summary")) {
+		mode = OUT_SUMMARY;
+	} else {
+		fprintf(stderr, "palisade flows: -o: \"%s\" is not table, json or summary\n",
+			output);
+		goto out;
+	}
+	if (flt.action && !one_of(flt.action, "allow", "deny")) {
+		fprintf(stderr, "palisade flows: --action: \"%s\" is not allow or deny\n",
+			flt.action);
+		goto out;
+	}
+	if (flt.reporter && !one_of(flt.reporter, "src", "dst")) {
+		fprintf(stderr, "palisade flows: --reporter: \"%s\" is not src or dst\n",
+			flt.reporter);
+		goto out;
+	}
+	if (since) {
+		flt.has_since = true;
+		if (parse_when(since, now, true, &flt.since)) {
+			fprintf(stderr,
+				"palisade flows: --since: \"%s\" is not a duration (30s, 5m, 2h, 1d), an RFC 3339 time or epoch seconds\n",
+				since);
+			goto out;
+		}
+	}
+	if (until) {
+		flt.has_until = true;
+		if (parse_when(until, now, false, &flt.until)) {
+			fprintf(stderr,
+				"palisade flows: --until: \"%s\" is not a duration (30s, 5m, 2h, 1d), an RFC 3339 time or epoch seconds\n",
+				until);
+			goto out;
+		}
+	}
+
+	/* Sources: they add up; the running lab only when none is given. */
+	if (!state_opt && !ndirs && !nfiles) {
+		state = running_lab();
+		if (!state)
+			goto out;
+	} else if (state_opt) {
+		state = strdup(state_opt);
+		if (!state) {
+			fprintf(stderr, "palisade flows: out of memory\n");
+			goto out;
+		}
+	}
+	if (state) {
+		size_t before = rd.n;
+
+		e = add_state(&rd, state);
+		if (e == -ENOMEM)
+			fprintf(stderr, "palisade flows: out of memory\n");
+		if (e)
+			goto out;
+		if (rd.n == before) {
+			fprintf(stderr, "palisade flows: no flow logs in %s/nodes/*/flows\n",
+				state);
+			unreadable++;
+		}
+	}
+	for (size_t i = 0; i < ndirs; i++) {
+		e = add_dir(&rd, dirs[i]);
+		if (e == -ENOMEM) {
+			fprintf(stderr, "palisade flows: out of memory\n");
+			goto out;
+		}
+		if (e < 0)
+			fprintf(stderr, "palisade flows: %s: %s\n", dirs[i], strerror(-e));
+		else if (e == 0)
+			fprintf(stderr, "palisade flows: %s: no %s files\n", dirs[i], FLOWS_LOG);
+		if (e <= 0)
+			unreadable++;
+	}
+	for (size_t i = 0; i < nfiles; i++) {
+		struct stat st;
+
+		if (stat(files[i], &st) == 0 && S_ISDIR(st.st_mode)) {
+			e = add_dir(&rd, files[i]);
+			if (e < 0 && e != -ENOMEM)
+				fprintf(stderr, "palisade flows: %s: %s\n", files[i], strerror(-e));
+			else if (e == 0)
+				fprintf(stderr, "palisade flows: %s: no %s files\n", files[i],
+					FLOWS_LOG);
+			if (e <= 0)
+				unreadable++;
+		} else if (!strcmp(files[i], "-")) {
+			e = reader_add(&rd, STDIN_NAME, strlen(STDIN_NAME), STDIN_NAME, 0);
+		} else {
+			e = add_file(&rd, files[i]);
+		}
+		if (e == -ENOMEM) {
+			fprintf(stderr, "palisade flows: out of memory\n");
+			goto out;
+		}
+	}
+	unreadable += reader_open(&rd);
+	if (unreadable)
+		goto out;
+
+	rows.limit = mode == OUT_SUMMARY ? 0 : limit;
+	for (size_t i = 0; i < rd.n; i++)
+		stream_next(&rd, &rd.v[i], &flt);
+	while ((s = reader_earliest(&rd))) {
+		switch (mode) {
+		case OUT_TABLE:
+			table_row(&rows, &s->rec);
+			break;
+		case OUT_JSON:
+			strbuf_reset(&sb);
+			e = flowlog_print(&s->rec, &sb);
+			if (e == -ENOMEM || sb.oom) {
+				oom = true;
+			} else if (e) {
+				fprintf(stderr, "%s:%lu: cannot print the record: %s\n",
+					s->files[s->cur].path, s->lineno, strerror(-e));
+				rd.malformed++;
+			} else if (limit) {
+				struct row row = {{0}};
+
+				row.cell[0] = strbuf_steal(&sb);
+				rows_push(&rows, &row);
+			} else {
+				fwrite(sb.s, 1, sb.len, stdout);
+			}
+			break;
+		case OUT_SUMMARY:
+			summary_add(&sm, &s->rec);
+			break;
+		}
+		flowlog_rec_fini(&s->rec);
+		s->have = false;
+		stream_next(&rd, s, &flt);
+	}
+	if (mode == OUT_TABLE)
+		print_columns(head, &rows, TABLE_COLS);
+	else if (mode == OUT_JSON)
+		for (size_t i = 0; i < rows.n; i++)
+			fputs(rows_at(&rows, i)->cell[0], stdout);
+	else
+		summary_print(&sm, limit, &oom);
+	if (rows.oom || sm.oom)
+		oom = true;
+	if (rd.malformed)
+		fprintf(stderr, "palisade flows: %lu malformed line(s) skipped\n", rd.malformed);
+	rc = 0;
+	if (oom) {
+		fprintf(stderr, "palisade flows: out of memory; the output is incomplete\n");
+		rc = 2;
+	}
+	if (rd.read_errors)
+		rc = 2;
+	if (fflush(stdout) || ferror(stdout)) {
+		fprintf(stderr, "palisade flows: cannot write the output\n");
+		rc = 2;
+	}
+out:
+	summary_fini(&sm);
+	rows_fini(&rows);
+	reader_fini(&rd);
+	strbuf_fini(&sb);
+	free(state);
+	free(dirs);
+	free(files);
+	return rc;
+}
