@@ -2,6 +2,7 @@
 #include "agent/agent.h"
 
 #include "agent/datastore.h"
+#include "agent/flows.h"
 #include "agent/log.h"
 #include "dataplane/nft_apply.h"
 #include "dataplane/nft_delta.h"
@@ -48,6 +49,9 @@ struct agent {
 	double last_apply_seconds;
 	size_t rules, sets, endpoints, policies;
 	bool healthy;
+	struct flows *flows;	 /* NULL when flow logs are off */
+	const char *last_result; /* of the last reload, for status rewrites between reloads */
+	char flows_json[1024];
 };
 
 static double now_s(void)
@@ -235,6 +239,23 @@ out:
 	diag_list_fini(&d);
 }
 
+/* ,"flows":{...} for status.json when flow logs are on, else "". */
+static const char *status_flows(struct agent *a)
+{
+	struct strbuf b;
+
+	a->flows_json[0] = '\0';
+	if (!a->flows)
+		return a->flows_json;
+	strbuf_init(&b);
+	strbuf_puts(&b, ",\"flows\":");
+	flows_status_json(a->flows, &b);
+	if (!b.oom && b.len < sizeof(a->flows_json))
+		memcpy(a->flows_json, strbuf_str(&b), b.len + 1);
+	strbuf_fini(&b);
+	return a->flows_json;
+}
+
 /* <state>/status.json: what the last reload did, for `palisade lab` and tests that wait
  * for an agent to catch up.  Written atomically. */
 static void write_status(struct agent *a, const char *result)
@@ -242,6 +263,7 @@ static void write_status(struct agent *a, const char *result)
 	char *text = NULL;
 	int n;
 
+	a->last_result = result;
 	if (!a->cfg->state)
 		return;
 	n = asprintf(
@@ -249,10 +271,10 @@ static void write_status(struct agent *a, const char *result)
 		"{\"node\":\"%s\",\"reloads\":%lu,\"applies\":%lu,\"deltas\":%lu,\"patches\":%lu,"
 		"\"apply_errors\":%lu,"
 		"\"load_errors\":%lu,\"files_skipped\":%lu,\"endpoints\":%zu,\"policies\":%zu,"
-		"\"rules\":%zu,\"sets\":%zu,\"last\":\"%s\"}\n",
+		"\"rules\":%zu,\"sets\":%zu,\"last\":\"%s\"%s}\n",
 		a->cfg->node ? a->cfg->node : "", a->reloads, a->applies, a->deltas, a->patches,
 		a->apply_errors, a->load_errors, a->files_skipped, a->endpoints, a->policies,
-		a->rules, a->sets, result);
+		a->rules, a->sets, result, status_flows(a));
 	if (n > 0 && datastore_write(a->cfg->state, "status.json", text, (size_t)n))
 		plog(PLOG_WARN, "cannot write %s/status.json", a->cfg->state);
 	free(text);
@@ -282,6 +304,19 @@ static void on_signal(evutil_socket_t sig, short what, void *arg)
 
 	plog(PLOG_INFO, "stopping on signal %d; the ruleset stays in force", (int)sig);
 	event_base_loopbreak(a->base);
+}
+
+static void add_flow_metrics(struct agent *a, struct evbuffer *b)
+{
+	struct strbuf m;
+
+	if (!a->flows)
+		return;
+	strbuf_init(&m);
+	flows_metrics(a->flows, &m);
+	if (!m.oom)
+		evbuffer_add(b, strbuf_str(&m), m.len);
+	strbuf_fini(&m);
 }
 
 static void on_http(struct evhttp_request *req, void *arg)
@@ -326,6 +361,7 @@ static void on_http(struct evhttp_request *req, void *arg)
 			a->load_errors, a->reloads, a->deltas, a->delta_elements,
 			a->delta_fallbacks, a->patches, a->patch_fallbacks, a->files_skipped,
 			a->last_apply_seconds);
+		add_flow_metrics(a, b);
 		evhttp_add_header(evhttp_request_get_output_headers(req), "Content-Type",
 				  "text/plain; version=0.0.4");
 		evhttp_send_reply(req, 200, "OK", b);
@@ -361,6 +397,48 @@ static int start_http(struct agent *a)
 	evhttp_set_gencb(a->http, on_http, a);
 	plog(PLOG_INFO, "serving /healthz and /metrics on %s", a->cfg->listen);
 	return 0;
+}
+
+static const struct model *current_model(void *arg)
+{
+	struct agent *a = arg;
+
+	return a->cur ? a->cur->m : NULL;
+}
+
+static void on_flow_window(void *arg)
+{
+	struct agent *a = arg;
+
+	write_status(a, a->last_result ? a->last_result : "none");
+}
+
+/* Flow logs in <state>/flows (agent/flows.h); without them the agent still enforces. */
+static void start_flows(struct agent *a)
+{
+	struct flows_config fc = {.node = a->cfg->node,
+				  .interval = a->cfg->flow_interval,
+				  .kind_allowed = a->cfg->flow_kind_allowed,
+				  .kind_denied = a->cfg->flow_kind_denied,
+				  .model = current_model,
+				  .model_arg = a,
+				  .on_window = on_flow_window,
+				  .arg = a};
+	char *dir = NULL;
+
+	if (a->cfg->no_flows)
+		return;
+	if (!a->cfg->state) {
+		plog(PLOG_WARN, "flow logs off: they need --state DIR");
+		return;
+	}
+	if (asprintf(&dir, "%s/flows", a->cfg->state) < 0) {
+		plog(PLOG_ERROR, "flow logs off: out of memory");
+		return;
+	}
+	fc.dir = dir;
+	a->flows = flows_start(a->base, &fc);
+	free(dir);
 }
 
 int agent_run(const struct agent_config *cfg)
@@ -409,9 +487,11 @@ int agent_run(const struct agent_config *cfg)
 	plog(PLOG_INFO, "agent started node=%s datastore=%s", cfg->node ? cfg->node : "*",
 	     cfg->datastore);
 	reload(&a);
+	start_flows(&a);
 	event_base_dispatch(a.base);
 	rc = 0;
 out:
+	flows_stop(a.flows);
 	if (a.http)
 		evhttp_free(a.http);
 	if (a.inotify_ev)

@@ -18,6 +18,11 @@ struct agent_config {
 	const char *state;     /* directory for the agent's own files (created if missing) */
 	const char *listen;    /* "127.0.0.1:9099" by default; "" disables the HTTP server */
 	bool once;	       /* apply once and exit (tests, cron-style use) */
+	/* Flow logs (agent/flows.h) in <state>/flows/, unless no_flows or once. */
+	bool no_flows;
+	unsigned flow_interval; /* seconds per window */
+	int flow_kind_allowed;	/* aggregation kinds 0..3 (lib/flow_agg.h) */
+	int flow_kind_denied;
 };
 
 /* Runs until SIGTERM or SIGINT.  Returns the process exit status. */

@@ -9,6 +9,7 @@
 #include "lib/resource.h"
 #include "lib/strbuf.h"
 
+#include <errno.h>
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -18,10 +19,14 @@ static void usage(FILE *f)
 {
 	fprintf(f,
 		"usage: palisade agent --node NAME --datastore DIR [--state DIR] [--listen HOST:PORT]\n"
-		"                      [--once]\n"
+		"                      [--once] [--flow-interval SECONDS] [--no-flows]\n"
+		"                      [--flow-aggregation-allowed N] [--flow-aggregation-denied N]\n"
 		"       palisade agent --dry-run (-f PATH... | --datastore DIR) [--node NAME]\n"
 		"--dry-run prints the nftables ruleset the agent would apply, without root.\n"
-		"--listen defaults to 127.0.0.1:9099 (\"\" disables /healthz and /metrics).\n");
+		"--listen defaults to 127.0.0.1:9099 (\"\" disables /healthz and /metrics).\n"
+		"Flow logs go to <state>/flows/flows.log every --flow-interval seconds (default 15,\n"
+		"or $PALISADE_FLOW_INTERVAL), aggregated at kind N (0-3, default 1) for allowed and\n"
+		"denied flows; --no-flows turns them off.\n");
 }
 
 static int dry_run(char **paths, int npaths, const char *datastore, const char *node)
@@ -74,6 +79,24 @@ static int dry_run(char **paths, int npaths, const char *datastore, const char *
 	return rc;
 }
 
+/* A whole number in [lo, hi] for option name; 1 after a message otherwise. */
+static int flow_opt(const char *name, const char *s, long lo, long hi, long *out)
+{
+	char *end;
+	long v;
+
+	errno = 0;
+	v = strtol(s, &end, 10);
+	if (errno || end == s || *end || v < lo || v > hi) {
+		fprintf(stderr,
+			"palisade agent: %s takes a whole number from %ld to %ld, not \"%s\"\n",
+			name, lo, hi, s);
+		return 1;
+	}
+	*out = v;
+	return 0;
+}
+
 int cmd_agent(int argc, char **argv)
 {
 	static const struct option opts[] = {
@@ -84,17 +107,31 @@ int cmd_agent(int argc, char **argv)
 		{"file", required_argument, NULL, 'f'},
 		{"dry-run", no_argument, NULL, 'D'},
 		{"once", no_argument, NULL, 'o'},
+		{"flow-interval", required_argument, NULL, 'I'},
+		{"flow-aggregation-allowed", required_argument, NULL, 'A'},
+		{"flow-aggregation-denied", required_argument, NULL, 'Y'},
+		{"no-flows", no_argument, NULL, 'N'},
 		{"lab", no_argument, NULL, 'L'},
 		{"config", required_argument, NULL, 'c'},
 		{"help", no_argument, NULL, 'h'},
 		{0},
 	};
-	struct agent_config cfg = {.listen = "127.0.0.1:9099"};
+	struct agent_config cfg = {.listen = "127.0.0.1:9099",
+				   .flow_interval = 15,
+				   .flow_kind_allowed = 1,
+				   .flow_kind_denied = 1};
+	const char *env_interval = getenv("PALISADE_FLOW_INTERVAL");
+	long num = 0;
 	char **paths = calloc((size_t)argc + 1, sizeof(*paths));
 	int npaths = 0, c, bad = 0, dry = 0, rc;
 
 	if (!paths)
 		return 2;
+	/* The lab's agents inherit it from `palisade lab up` (tests want short windows). */
+	if (env_interval && *env_interval) {
+		bad |= flow_opt("PALISADE_FLOW_INTERVAL", env_interval, 1, 3600, &num);
+		cfg.flow_interval = (unsigned)num;
+	}
 	optind = 1;
 	while ((c = getopt_long(argc, argv, "f:h", opts, NULL)) != -1) {
 		switch (c) {
@@ -118,6 +155,21 @@ int cmd_agent(int argc, char **argv)
 			break;
 		case 'o':
 			cfg.once = true;
+			break;
+		case 'I':
+			bad |= flow_opt("--flow-interval", optarg, 1, 3600, &num);
+			cfg.flow_interval = (unsigned)num;
+			break;
+		case 'A':
+			bad |= flow_opt("--flow-aggregation-allowed", optarg, 0, 3, &num);
+			cfg.flow_kind_allowed = (int)num;
+			break;
+		case 'Y':
+			bad |= flow_opt("--flow-aggregation-denied", optarg, 0, 3, &num);
+			cfg.flow_kind_denied = (int)num;
+			break;
+		case 'N':
+			cfg.no_flows = true;
 			break;
 		case 'L':
 			break; /* started by palisade lab: nothing differs yet */
