@@ -72,6 +72,14 @@ static void generation_free(struct generation *g)
 	free(g);
 }
 
+/* Makes g the current generation; the collector resolves rule ids against it from now on. */
+static void swap_generation(struct agent *a, struct generation *g)
+{
+	generation_free(a->cur);
+	a->cur = g;
+	flows_model_changed(a->flows);
+}
+
 static void print_diags(const struct diag_list *d, enum plog_level lvl_err)
 {
 	char buf[2048];
@@ -173,8 +181,7 @@ static void reload(struct agent *a)
 	g->script = strbuf_steal(&script);
 	if (a->cur && a->cur->script && !strcmp(a->cur->script, g->script)) {
 		plog(PLOG_INFO, "datastore changed, ruleset unchanged");
-		generation_free(a->cur);
-		a->cur = g;
+		swap_generation(a, g);
 		result = "unchanged";
 		goto out;
 	}
@@ -228,8 +235,7 @@ static void reload(struct agent *a)
 	plog(PLOG_INFO, "%s node=%s endpoints=%zu policies=%zu rules=%zu sets=%zu ms=%.1f", result,
 	     a->cfg->node ? a->cfg->node : "*", a->endpoints, a->policies, a->rules, a->sets,
 	     a->last_apply_seconds * 1e3);
-	generation_free(a->cur);
-	a->cur = g;
+	swap_generation(a, g);
 	goto out;
 fail:
 	generation_free(g);

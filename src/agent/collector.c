@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 #include "agent/collector.h"
 
+#include "dataplane/nft_names.h"
 #include "dataplane/nft_render.h"
 #include "lib/flow_agg.h"
 #include "lib/model.h"
@@ -51,6 +52,10 @@ struct collector {
 	bool in_dump;
 	bool baselined; /* a complete dump has been seen */
 	struct collector_stats stats;
+	/* The rule-id keys of the current model (nft_names.h), built on the first NFLOG record
+	 * after a model change rather than for every record. */
+	struct nft_names names;
+	bool names_valid;
 };
 
 struct collector *collector_new(const struct collector_opts *opts)
@@ -92,6 +97,7 @@ void collector_free(struct collector *c)
 		}
 	}
 	free(c->buckets);
+	nft_names_fini(&c->names);
 	free(c);
 }
 
@@ -173,12 +179,26 @@ static bool local(const struct collector *c, const struct model *m, const struct
 	return !c->o.node || (m->eps[ep].node && !strcmp(m->eps[ep].node, c->o.node));
 }
 
-static int default_resolve(const struct model *m, const char *prefix, uint32_t ep, char *buf,
-			   size_t size)
+void collector_model_changed(struct collector *c)
+{
+	nft_names_fini(&c->names);
+	c->names_valid = false;
+}
+
+/* The default resolver: nft_rule_id_parse, the cached names, nft_rule_id_decided. */
+static int resolve_cached(struct collector *c, const struct model *m, const char *prefix,
+			  uint32_t ep, char *buf, size_t size)
 {
 	struct nft_rule_id id;
 
 	if (nft_rule_id_parse(prefix, &id))
+		return -EINVAL;
+	if (!c->names_valid) {
+		if (nft_names_build(m, &c->names))
+			return -ENOMEM;
+		c->names_valid = true;
+	}
+	if (nft_rule_id_resolve(&c->names, m, &id))
 		return -EINVAL;
 	return nft_rule_id_decided(m, &id, ep, buf, size);
 }
@@ -186,12 +206,13 @@ static int default_resolve(const struct model *m, const char *prefix, uint32_t e
 void collector_nflog(struct collector *c, const struct nflog_rec *rec)
 {
 	const struct model *m = model(c);
-	collector_resolve_fn *resolve = c->o.resolve ? c->o.resolve : default_resolve;
 	const struct ipaddr *who =
 		rec->key.reporter == FLOW_REPORTER_SRC ? &rec->key.src : &rec->key.dst;
 	uint32_t ep = m ? model_endpoint_by_ip(m, who) : MODEL_NONE;
 	char decided[1024];
-	int n = m ? resolve(m, rec->prefix, ep, decided, sizeof(decided)) : -EINVAL;
+	int n = !m	       ? -EINVAL
+		: c->o.resolve ? c->o.resolve(m, rec->prefix, ep, decided, sizeof(decided))
+			       : resolve_cached(c, m, rec->prefix, ep, decided, sizeof(decided));
 	int d = n >= 0 && (size_t)n < sizeof(decided) ? nflog_rec_decision(decided)
 						      : NFLOG_REC_INVALID;
 	struct cflow *f;

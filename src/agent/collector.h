@@ -82,6 +82,9 @@ struct collector;
 /* NULL with errno set (ENOMEM).  opts is copied; node must outlive the collector. */
 struct collector *collector_new(const struct collector_opts *opts);
 void collector_free(struct collector *c);
+/* The model the model callback returns has been replaced: ids are resolved against the new
+ * one from now on (the default resolver caches the model's names until this is called). */
+void collector_model_changed(struct collector *c);
 
 /* One parsed NFLOG record (dataplane/nflog.h). */
 void collector_nflog(struct collector *c, const struct nflog_rec *rec);

@@ -274,6 +274,12 @@ static void get_counters(const struct flows *f, struct counters *k)
 	flow_agg_get_stats(f->agg, &k->agg);
 }
 
+void flows_model_changed(struct flows *f)
+{
+	if (f)
+		collector_model_changed(f->c);
+}
+
 void flows_status_json(const struct flows *f, struct strbuf *out)
 {
 	struct counters k;

@@ -35,6 +35,8 @@ struct flows *flows_start(struct event_base *base, const struct flows_config *cf
 /* Writes the window in progress and stops; accepts NULL. */
 void flows_stop(struct flows *f);
 
+/* The agent swapped in a new model generation (accepts NULL). */
+void flows_model_changed(struct flows *f);
 /* Appends the counters as one JSON object ({"active":..}) for status.json. */
 void flows_status_json(const struct flows *f, struct strbuf *out);
 /* Appends the counters in Prometheus' text format. */

@@ -92,19 +92,23 @@ static void put_elements(struct strbuf *b, const char *verb, const struct nft_sc
 	strbuf_puts(b, " }\n");
 }
 
-static void put_new_set(struct strbuf *b, const struct nft_script_set *s)
+/* A new set or map with all its elements in one command.  0 or -ENOMEM. */
+static int put_new_set(struct strbuf *b, const struct nft_script_set *s)
 {
-	const struct nft_span *v[1];
+	const struct nft_span **v = calloc(s->nel + 1, sizeof(*v));
 
+	if (!v)
+		return -ENOMEM;
 	strbuf_printf(b, "add %s %s ", s->map ? "map" : "set", table);
 	put_span(b, &s->name);
 	strbuf_puts(b, " { type ");
 	put_span(b, &s->type);
 	strbuf_puts(b, s->interval ? "; flags interval; }\n" : "; }\n");
-	for (size_t i = 0; i < s->nel; i++) {
-		v[0] = &s->el[i];
-		put_elements(b, "add", s, v, 1, false);
-	}
+	for (size_t i = 0; i < s->nel; i++)
+		v[i] = &s->el[i];
+	put_elements(b, "add", s, v, s->nel, false);
+	free(v);
+	return 0;
 }
 
 /* Elements of o not in n (del) and of n not in o (add), both sorted first. */
@@ -194,7 +198,7 @@ static int diff_sets(struct nft_script *po, struct nft_script *pn, struct strbuf
 		size_t before = st->elements;
 
 		if (!o) {
-			put_new_set(&sec[SEC_NEW_SETS], n);
+			err = put_new_set(&sec[SEC_NEW_SETS], n);
 			st->sets_added++;
 			continue;
 		}

@@ -773,6 +773,86 @@ static void test_default_resolver(void **state)
 	collector_free(c);
 }
 
+/* The id of the rule whose decided text is want, from the model's id table. */
+static void find_id(const struct model *mm, const char *want, char *id, size_t size)
+{
+	struct strbuf ids;
+	const char *line;
+
+	id[0] = '\0';
+	strbuf_init(&ids);
+	assert_int_equal(nft_rule_ids_print(mm, &ids), 0);
+	for (line = strbuf_str(&ids); *line;) {
+		const char *end = strchr(line, '\n'), *sp = strchr(line, ' ');
+
+		assert_true(end && sp && sp < end && (size_t)(sp - line) < size);
+		if ((size_t)(end - sp - 1) == strlen(want) &&
+		    !strncmp(sp + 1, want, strlen(want))) {
+			memcpy(id, line, (size_t)(sp - line));
+			id[sp - line] = '\0';
+		}
+		line = end + 1;
+	}
+	strbuf_fini(&ids);
+	assert_true(id[0]);
+}
+
+/*
+ * The default resolver keeps the model's names between records and builds them again after
+ * collector_model_changed(): a policy that only the new generation has is unknown before the
+ * call and named after it.
+ */
+static void test_resolver_follows_model(void **state)
+{
+	static const char extra[] =
+		"---\napiVersion: projectcalico.org/v3\nkind: GlobalNetworkPolicy\n"
+		"metadata: {name: added}\nspec:\n  order: 1\n  selector: app == 'web'\n"
+		"  ingress:\n  - action: Deny\n    protocol: UDP\n";
+	struct collector_opts o = {.node = "n2", .model = get_model};
+	struct collector *c = collector_new(&o);
+	struct resource_set rs2;
+	struct diag_list d;
+	struct model *m1 = m, *m2;
+	struct collector_stats st;
+	char *text = malloc(strlen(cluster) + strlen(extra) + 1), rule_id[64], added_id[64];
+	uint8_t pkt[64];
+	size_t n;
+
+	assert_non_null(c);
+	assert_non_null(text);
+	strcpy(text, cluster);
+	strcat(text, extra);
+	resource_set_init(&rs2);
+	diag_list_init(&d);
+	assert_int_equal(resource_load_buffer(&rs2, text, strlen(text), "t2.yaml", &d), 0);
+	m2 = model_build(&rs2, &d);
+	assert_non_null(m2);
+	find_id(m1, "default|shop/knp.default.web|Allow|0", rule_id, sizeof(rule_id));
+	find_id(m2, "default|added|Deny|0", added_id, sizeof(added_id));
+
+	n = tcp(pkt, CLIENT, WEB, 40700, 9000, 0x02, 20);
+	hit(c, 1, rule_id, pkt, n); /* names of m1 cached */
+	m = m2;
+	n = udp(pkt, CLIENT, WEB, 40701, 53, 10);
+	hit(c, 1, added_id, pkt, n);
+	collector_get_stats(c, &st);
+	assert_int_equal(st.hits_unknown, 1);
+	collector_model_changed(c);
+	hit(c, 1, added_id, pkt, n);
+	collector_get_stats(c, &st);
+	assert_int_equal(st.hits_unknown, 1);
+	assert_int_equal(window(c), 2);
+	assert_string_equal(obs[0].hits[0], "default|shop/knp.default.web|Allow|0");
+	assert_string_equal(obs[1].hits[0], "default|added|Deny|0");
+	assert_int_equal(obs[1].o.action, FLOW_DENY);
+	m = m1;
+	collector_free(c);
+	model_free(m2);
+	resource_set_fini(&rs2);
+	diag_list_fini(&d);
+	free(text);
+}
+
 static json_t *field(json_t *o, const char *k)
 {
 	json_t *v = json_object_get(o, k);
@@ -863,6 +943,7 @@ int main(void)
 		cmocka_unit_test(test_many_hits),
 		cmocka_unit_test(test_nflog_rec_parse),
 		cmocka_unit_test(test_default_resolver),
+		cmocka_unit_test(test_resolver_follows_model),
 		cmocka_unit_test(test_flush_json),
 	};
 
