@@ -14,6 +14,12 @@
 # other TCP segment 52 plus its payload, since Linux sends timestamps), num_flows_*.  Also the
 # flow counters in status.json and /metrics.
 #
+# Meanwhile tcpdump records node2's fabric interface (everything node2 receives from node1
+# and the external host, and what it sends back); `palisade analyze` of that capture against
+# the same datastore must give the agents' records for the flows it can see: the same sides,
+# reporters, actions, policies and, summed over windows, the same packet and byte counts and
+# started flows.
+#
 # Prints PASS/FAIL lines; needs root, jq and perl (tests/integration/run.sh).
 set -u
 cd "$(dirname "$0")/../.."
@@ -26,9 +32,11 @@ TCP_BYTES=1000
 UDP_COUNT=5
 UDP_SIZE=100
 SERVER_PID=
+CAP_PID=
 
 cleanup() {
 	[ -n "$SERVER_PID" ] && kill "$SERVER_PID" 2>/dev/null
+	[ -n "$CAP_PID" ] && kill "$CAP_PID" 2>/dev/null
 	"$P" lab down --state "$STATE" >/dev/null 2>&1
 	rm -rf "$TMP"
 }
@@ -96,6 +104,17 @@ while [ "$(reloads node1)" -le "$r1" ] || [ "$(reloads node2)" -le "$r2" ]; do
 	fi
 	sleep 0.2
 done
+
+# ---- capture ------------------------------------------------------------------------------
+
+# tcpdump keeps root (-Z root) so that it can write into this run's private directory.
+if command -v tcpdump >/dev/null; then
+	"$P" lab exec --state "$STATE" node2 -- tcpdump -i fab0 -n -U -Z root -w "$TMP/node2.pcap" \
+		2>"$TMP/tcpdump.err" &
+	CAP_PID=$!
+	for _ in $(seq 100); do grep -q 'listening on' "$TMP/tcpdump.err" && break; sleep 0.05; done
+	grep -q 'listening on' "$TMP/tcpdump.err" || fail capture "tcpdump: $(cat "$TMP/tcpdump.err")"
+fi
 
 # ---- traffic ------------------------------------------------------------------------------
 
@@ -270,6 +289,43 @@ check nothing-else "$DEFS"'
 	length == ([of("node1"; "src"; "tcp"; 9000), of("node2"; "dst"; "tcp"; 9000), of("node1"; "src"; "udp"; 53),
 		of("node2"; "dst"; "udp"; 53), of("node1"; "src"; "tcp"; 81), of("node2"; "dst"; "tcp"; 81),
 		[.[] | select(.dest_ip == $unused or .source_ip == "198.51.100.66")]] | map(length) | add)'
+
+# ---- the capture through `palisade analyze` -----------------------------------------------
+
+# One line per flow and reporter: who, what was decided, and the counters summed over the
+# windows (the agents' windows and the analyzer's need not cut a flow at the same instant).
+SUMMARY='group_by([.reporter, .action, .proto, .source_ip, .source_name, .source_name_aggr,
+		.source_namespace, .source_type, .source_labels, .dest_ip, .dest_name, .dest_name_aggr,
+		.dest_namespace, .dest_type, .dest_labels, .dest_port, .policies])
+	| map(.[0] as $r | {reporter: $r.reporter, action: $r.action, proto: $r.proto,
+		src: [$r.source_ip, $r.source_name, $r.source_name_aggr, $r.source_namespace, $r.source_type, $r.source_labels],
+		dst: [$r.dest_ip, $r.dest_name, $r.dest_name_aggr, $r.dest_namespace, $r.dest_type, $r.dest_labels, $r.dest_port],
+		policies: $r.policies,
+		packets: [(map(.packets_in) | add), (map(.packets_out) | add)],
+		bytes: [(map(.bytes_in) | add), (map(.bytes_out) | add)],
+		started: (map(.num_flows_started) | add)})'
+if [ -z "$CAP_PID" ]; then
+	echo "SKIP flows/analyze-matches-agents: tcpdump is not installed"
+else
+	kill -INT "$CAP_PID"
+	wait "$CAP_PID"
+	CAP_PID=
+	if ! "$P" analyze -f "$DS" --pcap "$TMP/node2.pcap" --interval 2 -o json >"$TMP/analyze.json" \
+		2>"$TMP/analyze.err"; then
+		fail analyze-matches-agents "palisade analyze failed: $(cat "$TMP/analyze.err")"
+	else
+		# The unused address never reaches node2 (node1 drops it before routing).
+		agents=$(echo "$ALL" | jq -c --arg unused "$UNUSED" \
+			"[.[] | select(.dest_ip != \$unused)] | $SUMMARY | sort")
+		analyzed=$(jq -s -c "$SUMMARY | sort" "$TMP/analyze.json")
+		if [ "$agents" = "$analyzed" ] && [ "$(echo "$agents" | jq length)" -eq 7 ]; then
+			pass "analyze-matches-agents (7 flow reports, $(jq -s length "$TMP/analyze.json") records)"
+		else
+			fail analyze-matches-agents "agents:" "$(echo "$agents" | jq -c '.[]')" \
+				"analyze:" "$(echo "$analyzed" | jq -c '.[]')" "$(cat "$TMP/analyze.err")"
+		fi
+	fi
+fi
 
 # The counters: windows written, nothing lost.
 for n in node1 node2; do
