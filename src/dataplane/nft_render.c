@@ -187,6 +187,12 @@ static bool ep_on_node(const struct m_endpoint *e, const char *node)
 	return !node || (e->node && !strcmp(e->node, node));
 }
 
+/* A prefix that is one address: it goes in a hash set, not an interval set (DESIGN §5). */
+static bool cidr_is_single(const struct cidr *c)
+{
+	return c->len == (c->addr.family == 6 ? 128 : 32);
+}
+
 /* First pass: what this node's script holds. */
 static int plan(struct nft_ctx *R)
 {
@@ -231,10 +237,17 @@ static int plan(struct nft_ctx *R)
 		     e = bitset_next(&as->eps, e + 1))
 			for (size_t a = 0; a < m->eps[e].nips; a++)
 				R->as_has[s][NFT_E4 + (m->eps[e].ips[a].family == 6)] = true;
+		if (as->endpoints_only)
+			continue;
 		for (size_t n = bitset_next(&as->sets, 0); n < as->sets.nbits;
 		     n = bitset_next(&as->sets, n + 1))
-			for (size_t c = 0; c < m->sets[n].nnets; c++)
-				R->as_has[s][NFT_N4 + (m->sets[n].nets[c].addr.family == 6)] = true;
+			for (size_t c = 0; c < m->sets[n].nnets; c++) {
+				int v6 = m->sets[n].nets[c].addr.family == 6;
+
+				/* Both sets, whichever the entry goes to: a feed whose entries
+				 * turn from prefixes into addresses changes elements, not rules. */
+				R->as_has[s][NFT_E4 + v6] = R->as_has[s][NFT_N4 + v6] = true;
+			}
 	}
 	return 0;
 }
@@ -379,6 +392,7 @@ static int put_addrset(struct nft_ctx *R, uint32_t s)
 	for (size_t n = bitset_next(&as->sets, 0); n < as->sets.nbits;
 	     n = bitset_next(&as->sets, n + 1))
 		capnets += m->sets[n].nnets;
+	capips += capnets; /* network-set entries that are single addresses */
 	ips = calloc(capips + 1, sizeof(*ips));
 	nets = calloc(capnets + 1, sizeof(*nets));
 	if (!ips || !nets)
@@ -399,16 +413,25 @@ static int put_addrset(struct nft_ctx *R, uint32_t s)
 			for (size_t a = 0; a < m->eps[e].nips; a++)
 				if (m->eps[e].ips[a].family == fam)
 					ips[nips++] = m->eps[e].ips[a];
+		/* Network-set entries: single addresses join the hash set (one element changes
+		 * in O(1) there), prefixes go to the interval set.  Kubernetes peers never
+		 * match network sets. */
+		for (size_t n = bitset_next(&as->sets, 0);
+		     !as->endpoints_only && n < as->sets.nbits; n = bitset_next(&as->sets, n + 1))
+			for (size_t c = 0; c < m->sets[n].nnets; c++) {
+				const struct cidr *net = &m->sets[n].nets[c];
+
+				if (net->addr.family != fam)
+					continue;
+				if (cidr_is_single(net))
+					ips[nips++] = net->addr;
+				else
+					nets[nnets++] = *net;
+			}
 		snprintf(name, sizeof(name), "a%08x_e%d", R->names.as[s], fam);
 		put_addr_set(R->out, name, fam, ips, nips);
-		/* Kubernetes peers never match network sets: no prefix set. */
 		if (as->endpoints_only)
 			continue;
-		for (size_t n = bitset_next(&as->sets, 0); n < as->sets.nbits;
-		     n = bitset_next(&as->sets, n + 1))
-			for (size_t c = 0; c < m->sets[n].nnets; c++)
-				if (m->sets[n].nets[c].addr.family == fam)
-					nets[nnets++] = m->sets[n].nets[c];
 		snprintf(name, sizeof(name), "a%08x_n%d", R->names.as[s], fam);
 		put_prefix_set(R->out, name, fam, nets, nnets);
 	}

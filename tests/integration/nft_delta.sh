@@ -76,16 +76,22 @@ else
 	n=$(echo "$out" | sed -n 's/^# \([0-9]*\) elements.*/\1/p')
 	echo "PASS $name/forward ($n elements)"
 fi
-# The feed's interval set holds exactly the new merged prefixes.
-want='198.51.99.0/24, 198.51.100.0/24, 203.0.113.4/31, 203.0.113.7'
-# The feed's set: the first prefix set of the render (names are hashes, nft_names.h).
+# The feed's sets hold exactly the new entries: merged prefixes in the interval set, the
+# single address in the hash set (names are hashes, nft_names.h: the feed's sets are the
+# first of the render).
+elements() {
+	ip netns exec "$A" nft list set inet palisade "$1" | tr -d '\n\t' |
+		sed -n 's/.*elements = { \(.*\) }.*/\1/p' | sed 's/,  */, /g'
+}
 feedset=$(grep -o -m1 'set a[0-9a-f]*_n4' "$T/new.nft" | cut -d' ' -f2)
-got=$(ip netns exec "$A" nft list set inet palisade "$feedset" | tr -d '\n\t' |
-	sed -n 's/.*elements = { \(.*\) }.*/\1/p' | sed 's/,  */, /g')
-if [ "$got" = "$want" ]; then
-	echo "PASS $name/interval-set"
-else
+want='198.51.99.0/24, 198.51.100.0/24, 203.0.113.4/31'
+got=$(elements "$feedset")
+if [ "$got" != "$want" ]; then
 	fail interval-set "$feedset holds: $got" "want:       $want"
+elif ! elements "${feedset%_n4}_e4" | grep -q '203\.0\.113\.7\b'; then
+	fail interval-set "${feedset%_n4}_e4 lacks 203.0.113.7: $(elements "${feedset%_n4}_e4")"
+else
+	echo "PASS $name/interval-set"
 fi
 
 # 2. new -> old by delta equals old by full apply.

@@ -194,18 +194,23 @@ static void test_feed(void **state)
 	char *b = render("db", "192.0.2.0/25, 198.51.100.6/31, 203.0.113.0/24", "Deny", "");
 	struct nft_delta *d = NULL;
 
-	/* The interval set holds merged prefixes: 192.0.2.0/24 splits back to /25, the single
-	 * address grows to a /31, and a new /24 comes in. */
+	/* Single addresses live in the hash set, prefixes (merged) in the interval set: the
+	 * address 198.51.100.7 leaves the hash set, 192.0.2.0/24 splits back to /25, and a /31
+	 * and a new /24 come in. */
 	expect_delta(a, b,
-		     "delete element inet palisade a816f3407_n4 { 192.0.2.0/24, 198.51.100.7 }\n"
+		     "delete element inet palisade a816f3407_e4 { 198.51.100.7 }\n"
+		     "delete element inet palisade a816f3407_n4 { 192.0.2.0/24 }\n"
 		     "add element inet palisade a816f3407_n4 { 192.0.2.0/25, 198.51.100.6/31, "
 		     "203.0.113.0/24 }\n");
 	assert_int_equal(nft_delta_compute(a, b, &d), 0);
 	assert_non_null(d);
-	assert_int_equal(d->nsets, 1);
-	assert_true(d->sets[0].interval);
-	assert_int_equal(d->sets[0].ndel, 2);
-	assert_int_equal(d->sets[0].nadd, 3);
+	assert_int_equal(d->nsets, 2);
+	assert_false(d->sets[0].interval);
+	assert_int_equal(d->sets[0].ndel, 1);
+	assert_int_equal(d->sets[0].nadd, 0);
+	assert_true(d->sets[1].interval);
+	assert_int_equal(d->sets[1].ndel, 1);
+	assert_int_equal(d->sets[1].nadd, 3);
 	nft_delta_free(d);
 	free(a);
 	free(b);

@@ -496,11 +496,14 @@ static void test_selectors_and_not_selector(void **state)
 		       "  - action: Allow\n    source: {notSelector: kind == 'bad'}\n");
 	s = render(&w, NULL);
 	r = w.m->pols[0].rules[M_INGRESS];
-	/* Prefix sets are merged: nft refuses overlapping interval elements. */
+	/* Prefix sets are merged: nft refuses overlapping interval elements.  A network set's
+	 * single addresses go to the hash set, with the endpoints' addresses. */
 	snprintf(want, sizeof(want),
+		 "\tset as%u_e4 {\n\t\ttype ipv4_addr\n"
+		 "\t\telements = { 10.0.0.9,\n\t\t\t     198.51.100.7 }\n\t}\n"
 		 "\tset as%u_n4 {\n\t\ttype ipv4_addr\n\t\tflags interval\n"
-		 "\t\telements = { 192.0.2.0/24,\n\t\t\t     198.51.100.7 }\n\t}\n",
-		 r[0].src.addrset);
+		 "\t\telements = { 192.0.2.0/24 }\n\t}\n",
+		 r[0].src.addrset, r[0].src.addrset);
 	assert_has(s, want);
 	/* A positive selector: endpoint addresses or network set prefixes; for a Log rule the
 	 * second alternative excludes the first, so a packet logs once. */
@@ -510,10 +513,11 @@ static void test_selectors_and_not_selector(void **state)
 		 "\t\tip saddr != @as%u_e4 ip saddr != @as%u_n4 log prefix \"P0:i:1:D\" group 1 "
 		 "drop\n"
 		 "\t\tmeta nfproto ipv6 log prefix \"P0:i:1:D\" group 1 drop\n"
-		 "\t\tip saddr != @as%u_n4 log prefix \"P0:i:2:A\" group 1 accept\n"
+		 "\t\tip saddr != @as%u_e4 ip saddr != @as%u_n4 log prefix \"P0:i:2:A\" group 1 "
+		 "accept\n"
 		 "\t\tmeta nfproto ipv6 log prefix \"P0:i:2:A\" group 1 accept\n",
 		 r[0].src.addrset, r[0].src.addrset, r[0].src.addrset, r[1].src.not_addrset,
-		 r[1].src.not_addrset, r[2].src.not_addrset);
+		 r[1].src.not_addrset, r[2].src.not_addrset, r[2].src.not_addrset);
 	assert_string_equal(chain(s, "pol0_in", buf, sizeof(buf)), want);
 	world_free(&w);
 }
