@@ -3,7 +3,9 @@
 
 #include "agent/agent.h"
 #include "agent/datastore.h"
+#include "cli/agent_config.h"
 #include "dataplane/nft_render.h"
+#include "lib/arena.h"
 #include "lib/diag.h"
 #include "lib/model.h"
 #include "lib/resource.h"
@@ -21,12 +23,15 @@ static void usage(FILE *f)
 		"usage: palisade agent --node NAME --datastore DIR [--state DIR] [--listen HOST:PORT]\n"
 		"                      [--once] [--flow-interval SECONDS] [--no-flows]\n"
 		"                      [--flow-aggregation-allowed N] [--flow-aggregation-denied N]\n"
+		"                      [--config FILE]\n"
 		"       palisade agent --dry-run (-f PATH... | --datastore DIR) [--node NAME]\n"
 		"--dry-run prints the nftables ruleset the agent would apply, without root.\n"
 		"--listen defaults to 127.0.0.1:9099 (\"\" disables /healthz and /metrics).\n"
 		"Flow logs go to <state>/flows/flows.log every --flow-interval seconds (default 15,\n"
 		"or $PALISADE_FLOW_INTERVAL), aggregated at kind N (0-3, default 1) for allowed and\n"
-		"denied flows; --no-flows turns them off.\n");
+		"denied flows; --no-flows turns them off.\n"
+		"--config FILE: the same settings as a YAML or JSON map (docs/cli.md); flags and\n"
+		"$PALISADE_FLOW_INTERVAL override it.\n");
 }
 
 static int dry_run(char **paths, int npaths, const char *datastore, const char *node)
@@ -79,6 +84,34 @@ static int dry_run(char **paths, int npaths, const char *datastore, const char *
 	return rc;
 }
 
+/*
+ * The file named by --config FILE or --config=FILE, if any (the last one wins, as getopt
+ * would), loaded into cfg before the environment and the other flags, which override it.
+ * 0, 1 (invalid configuration, reported) or 2 (unreadable).
+ */
+static int load_config(int argc, char **argv, struct agent_config *cfg, struct arena *a)
+{
+	const char *path = NULL;
+	struct diag_list d;
+	int err;
+
+	for (int i = 1; i < argc; i++) {
+		if (!strcmp(argv[i], "--"))
+			break;
+		if (!strcmp(argv[i], "--config") && i + 1 < argc)
+			path = argv[++i];
+		else if (!strncmp(argv[i], "--config=", 9))
+			path = argv[i] + 9;
+	}
+	if (!path)
+		return 0;
+	diag_list_init(&d);
+	err = agent_config_load(path, cfg, a, &d);
+	cli_print_diags(stderr, &d);
+	diag_list_fini(&d);
+	return err == -EINVAL ? 1 : err ? 2 : 0;
+}
+
 /* A whole number in [lo, hi] for option name; 1 after a message otherwise. */
 static int flow_opt(const char *name, const char *s, long lo, long hi, long *out)
 {
@@ -124,9 +157,17 @@ int cmd_agent(int argc, char **argv)
 	long num = 0;
 	char **paths = calloc((size_t)argc + 1, sizeof(*paths));
 	int npaths = 0, c, bad = 0, dry = 0, rc;
+	struct arena config_arena;
 
 	if (!paths)
 		return 2;
+	arena_init(&config_arena);
+	rc = load_config(argc, argv, &cfg, &config_arena);
+	if (rc) {
+		arena_fini(&config_arena);
+		free(paths);
+		return rc;
+	}
 	/* The lab's agents inherit it from `palisade lab up` (tests want short windows). */
 	if (env_interval && *env_interval) {
 		bad |= flow_opt("PALISADE_FLOW_INTERVAL", env_interval, 1, 3600, &num);
@@ -174,12 +215,10 @@ int cmd_agent(int argc, char **argv)
 		case 'L':
 			break; /* started by palisade lab: nothing differs yet */
 		case 'c':
-			fprintf(stderr,
-				"palisade agent: --config is not supported yet; use the flags\n");
-			bad = 1;
-			break;
+			break; /* loaded first (load_config) */
 		case 'h':
 			usage(stdout);
+			arena_fini(&config_arena);
 			free(paths);
 			return 0;
 		default:
@@ -200,6 +239,7 @@ int cmd_agent(int argc, char **argv)
 	}
 	if (bad) {
 		usage(stderr);
+		arena_fini(&config_arena);
 		free(paths);
 		return 2;
 	}
@@ -207,6 +247,7 @@ int cmd_agent(int argc, char **argv)
 		rc = dry_run(paths, npaths, npaths ? NULL : cfg.datastore, cfg.node);
 	else
 		rc = agent_run(&cfg);
+	arena_fini(&config_arena);
 	free(paths);
 	return rc;
 }
