@@ -5,7 +5,7 @@ BUILD    ?= build
 CC       ?= cc
 PKGS     := yaml-0.1 jansson
 # The system side (dataplane, agent, lab) also links these; the pure core does not.
-SYS_PKGS := libnftables libevent libnftnl libmnl libnetfilter_conntrack libnetfilter_log libpcap
+SYS_PKGS := libnftables libevent libnftnl libmnl libnetfilter_conntrack libnetfilter_log libpcap libcurl
 # Recursively expanded on purpose: `make check` installs missing packages first (scripts/deps.sh)
 # and the sub-make that builds reads pkg-config afterwards.
 PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS))

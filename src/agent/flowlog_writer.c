@@ -14,17 +14,18 @@
 
 struct flowlog_writer {
 	char *dir;
-	int fd; /* -1 after a failure to open; the next write retries */
+	char *name; /* FILE_NAME unless the options name another */
+	int fd;	    /* -1 after a failure to open; the next write retries */
 	size_t max_bytes;
 	unsigned keep;
 	struct flowlog_writer_stats stats;
 };
 
-/* dir/flows.log, or with a ".<n>" suffix when n > 0.  0 or -ENAMETOOLONG. */
+/* dir/<name>, or with a ".<n>" suffix when n > 0.  0 or -ENAMETOOLONG. */
 static int path_of(const struct flowlog_writer *w, unsigned n, char *buf, size_t size)
 {
-	int len = n ? snprintf(buf, size, "%s/" FILE_NAME ".%u", w->dir, n)
-		    : snprintf(buf, size, "%s/" FILE_NAME, w->dir);
+	int len = n ? snprintf(buf, size, "%s/%s.%u", w->dir, w->name, n)
+		    : snprintf(buf, size, "%s/%s", w->dir, w->name);
 
 	return len < 0 || (size_t)len >= size ? -ENAMETOOLONG : 0;
 }
@@ -51,7 +52,8 @@ struct flowlog_writer *flowlog_writer_new(const char *dir, const struct flowlog_
 	w->max_bytes = o && o->max_bytes ? o->max_bytes : FLOWLOG_WRITER_MAX_BYTES;
 	w->keep = o && o->keep ? o->keep : FLOWLOG_WRITER_KEEP;
 	w->dir = strdup(dir);
-	if (!w->dir) {
+	w->name = strdup(o && o->name ? o->name : FILE_NAME);
+	if (!w->dir || !w->name) {
 		err = -ENOMEM;
 		goto fail;
 	}
@@ -76,10 +78,11 @@ void flowlog_writer_free(struct flowlog_writer *w)
 	if (w->fd >= 0)
 		close(w->fd);
 	free(w->dir);
+	free(w->name);
 	free(w);
 }
 
-/* flows.log.<keep-1> -> .<keep>, ..., flows.log -> .1, then a fresh flows.log. */
+/* <name>.<keep-1> -> .<keep>, ..., <name> -> .1, then a fresh <name>. */
 static int rotate(struct flowlog_writer *w)
 {
 	char from[4096], to[4096];

@@ -22,6 +22,7 @@
 struct flowlog_writer_opts {
 	size_t max_bytes; /* 0: FLOWLOG_WRITER_MAX_BYTES */
 	unsigned keep;	  /* rotated files kept; 0: FLOWLOG_WRITER_KEEP */
+	const char *name; /* the file's name in dir; NULL: "flows.log" (events: "events.log") */
 };
 
 struct flowlog_writer_stats {

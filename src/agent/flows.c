@@ -123,10 +123,10 @@ static void on_resync(evutil_socket_t fd, short what, void *arg)
 		resync(f);
 }
 
-/* Everything queued goes in first, then a dump refreshes the counters, then the window. */
-static void end_window(struct flows *f)
+/* Everything queued goes in first, then a dump refreshes the counters, then the window
+ * [window_start, now). */
+static void end_window(struct flows *f, uint64_t now)
 {
-	uint64_t now = (uint64_t)time(NULL);
 	int n;
 
 	read_conntrack(f);
@@ -150,9 +150,32 @@ static void end_window(struct flows *f)
 		f->cfg.on_window(f->cfg.arg);
 }
 
+/*
+ * Arms the window timer for the next multiple of the interval on the wall clock (and a
+ * little after, so that time() has reached it): every agent's windows then end at the same
+ * instants, and the controller can close a window as soon as they have been written.
+ */
+static void arm_window(struct flows *f)
+{
+	struct timespec ts;
+	uint64_t now_ms, w = (uint64_t)f->cfg.interval * 1000, wait;
+	struct timeval tv;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	now_ms = (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+	wait = (now_ms / w + 1) * w - now_ms + 20;
+	tv.tv_sec = (time_t)(wait / 1000);
+	tv.tv_usec = (suseconds_t)(wait % 1000) * 1000;
+	event_add(f->window_ev, &tv);
+}
+
 static void on_window(evutil_socket_t fd, short what, void *arg)
 {
-	end_window(arg);
+	struct flows *f = arg;
+	uint64_t now = (uint64_t)time(NULL);
+
+	end_window(f, now - now % f->cfg.interval);
+	arm_window(f);
 }
 
 static void flows_free(struct flows *f)
@@ -183,7 +206,6 @@ struct flows *flows_start(struct event_base *base, const struct flows_config *cf
 				   .kind_denied = cfg->kind_denied,
 				   .host = cfg->node};
 	struct nflog_reader_opts no = {.rcvbuf = SOCKET_RCVBUF};
-	struct timeval tv = {(time_t)cfg->interval, 0};
 	int rc;
 
 	if (!f) {
@@ -229,17 +251,17 @@ struct flows *flows_start(struct event_base *base, const struct flows_config *cf
 	f->nflog_ev = event_new(base, nflog_reader_fd(f->nflog), EV_READ | EV_PERSIST, on_nflog, f);
 	f->ct_ev =
 		event_new(base, conntrack_event_fd(f->ct), EV_READ | EV_PERSIST, on_conntrack, f);
-	f->window_ev = event_new(base, -1, EV_PERSIST, on_window, f);
+	f->window_ev = evtimer_new(base, on_window, f);
 	f->resync_ev = evtimer_new(base, on_resync, f);
 	if (!f->nflog_ev || !f->ct_ev || !f->window_ev || !f->resync_ev ||
-	    event_add(f->nflog_ev, NULL) || event_add(f->ct_ev, NULL) ||
-	    event_add(f->window_ev, &tv)) {
+	    event_add(f->nflog_ev, NULL) || event_add(f->ct_ev, NULL)) {
 		plog(PLOG_ERROR, "flow logs off: cannot register events");
 		goto fail;
 	}
 	/* The baseline: connections older than the agent, whose past is not reported again. */
 	dump(f);
 	f->window_start = (uint64_t)time(NULL);
+	arm_window(f);
 	plog(PLOG_INFO,
 	     "flow logs on dir=%s interval=%us aggregation_allowed=%d aggregation_denied=%d",
 	     cfg->dir, cfg->interval, cfg->kind_allowed, cfg->kind_denied);
@@ -253,7 +275,7 @@ void flows_stop(struct flows *f)
 {
 	if (!f)
 		return;
-	end_window(f);
+	end_window(f, (uint64_t)time(NULL));
 	flows_free(f);
 }
 

@@ -21,6 +21,7 @@ int cmd_analyze(int argc, char **argv);
 int cmd_matrix(int argc, char **argv);
 int cmd_selector(int argc, char **argv);
 int cmd_agent(int argc, char **argv);
+int cmd_controller(int argc, char **argv);
 int cmd_apply(int argc, char **argv);
 int cmd_get(int argc, char **argv);
 int cmd_delete(int argc, char **argv);
@@ -28,6 +29,7 @@ int cmd_lab(int argc, char **argv);
 int cmd_lab_responder(int argc, char **argv);
 int cmd_nft_delta(int argc, char **argv);
 int cmd_flows(int argc, char **argv);
+int cmd_events(int argc, char **argv);
 
 /* Kind words of get and delete (cmd_get.c): a kind's name, id, plural or lower case. */
 bool cli_kind_matches(const char *word, enum res_kind k);

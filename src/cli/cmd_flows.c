@@ -11,6 +11,8 @@
  */
 #include "cli/cmd.h"
 
+#include "cli/jsonl_logs.h"
+#include "cli/timearg.h"
 #include "lab/lab.h"
 #include "lib/cidr.h"
 #include "lib/flowlog.h"
@@ -33,7 +35,6 @@
 #define TABLE_COLS   9
 #define SUMMARY_COLS 6
 #define MAX_COLS     TABLE_COLS
-#define STDIN_NAME   "<stdin>" /* -f -, in messages */
 
 static void usage(FILE *f)
 {
@@ -57,35 +58,13 @@ struct filter {
 	const char *action, *reporter, *ns, *source, *dest, *policy, *node;
 };
 
-/* One file of a stream; rot is its rotation number (0 for the live file). */
-struct log_file {
-	char *path;
-	unsigned long rot;
-	size_t order; /* position on the command line, to keep equal rotations stable */
-	FILE *f;
-};
-
 /*
- * One rotated log.  key names it ("DIR/flows.log", or a file's path without its rotation
- * suffix) so that -f flows.log* gathers one log's files into one stream.  files are sorted
- * oldest first; cur is the file being read and rec the stream's next matching record when
- * have is set.
+ * The head of one stream (one rotated log, cli/jsonl_logs.h, in the reader's order): its
+ * next matching record when have is set.
  */
-struct stream {
-	char *key;
-	struct log_file *files;
-	size_t nfiles, cur;
-	unsigned long lineno;
+struct head {
 	bool have;
 	struct flowlog_rec rec;
-};
-
-struct reader {
-	struct stream *v;
-	size_t n;
-	char *line;
-	size_t linecap;
-	unsigned long malformed, read_errors;
 };
 
 /* A printed row, kept for the table's widths or for --limit; cell[0] alone for JSON. */
@@ -119,168 +98,6 @@ struct summary {
 	size_t n, cap;
 	bool oom;
 };
-
-/* ---- Time arguments ---- */
-
-static bool all_digits(const char *s)
-{
-	if (!*s)
-		return false;
-	for (; *s; s++)
-		if (*s < '0' || *s > '9')
-			return false;
-	return true;
-}
-
-/* "30s", "5m", "2h", "1d", or a sequence of them ("1h30m"), in seconds. */
-static int parse_duration(const char *s, uint64_t *out)
-{
-	uint64_t total = 0;
-
-	if (!*s)
-		return -EINVAL;
-	while (*s) {
-		uint64_t v = 0, unit;
-		const char *p = s;
-
-		while (*s >= '0' && *s <= '9') {
-			if (v > UINT64_MAX / 10 / 86400)
-				return -EINVAL;
-			v = v * 10 + (uint64_t)(*s++ - '0');
-		}
-		if (s == p)
-			return -EINVAL;
-		switch (*s++) {
-		case 's':
-			unit = 1;
-			break;
-		case 'm':
-			unit = 60;
-			break;
-		case 'h':
-			unit = 3600;
-			break;
-		case 'd':
-			unit = 86400;
-			break;
-		default:
-			return -EINVAL;
-		}
-		total += v * unit;
-		if (total > UINT64_MAX / 2)
-			return -EINVAL;
-	}
-	*out = total;
-	return 0;
-}
-
-static int digits(const char **s, int n)
-{
-	int v = 0;
-
-	for (int i = 0; i < n; i++, (*s)++) {
-		if (**s < '0' || **s > '9')
-			return -1;
-		v = v * 10 + (**s - '0');
-	}
-	return v;
-}
-
-static int days_in_month(int y, int m)
-{
-	static const int d[] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
-
-	if (m == 2 && ((y % 4 == 0 && y % 100 != 0) || y % 400 == 0))
-		return 29;
-	return d[m - 1];
-}
-
-/*
- * RFC 3339 "2025-11-28T23:00:00Z", with optional fraction and a Z or +hh:mm offset, as
- * epoch seconds.  *frac says whether the fraction was not zero.
- */
-static int parse_rfc3339(const char *s, int64_t *out, bool *frac)
-{
-	struct tm tm = {0};
-	int y, mo, d, h, mi, sec, off = 0;
-	time_t t;
-
-	*frac = false;
-	if ((y = digits(&s, 4)) < 0 || *s++ != '-' || (mo = digits(&s, 2)) < 0 || *s++ != '-' ||
-	    (d = digits(&s, 2)) < 0)
-		return -EINVAL;
-	if (*s != 'T' && *s != 't' && *s != ' ')
-		return -EINVAL;
-	s++;
-	if ((h = digits(&s, 2)) < 0 || *s++ != ':' || (mi = digits(&s, 2)) < 0 || *s++ != ':' ||
-	    (sec = digits(&s, 2)) < 0)
-		return -EINVAL;
-	if (mo < 1 || mo > 12 || d < 1 || d > days_in_month(y, mo) || h > 23 || mi > 59 || sec > 60)
-		return -EINVAL;
-	if (*s == '.') {
-		s++;
-		if (*s < '0' || *s > '9')
-			return -EINVAL;
-		for (; *s >= '0' && *s <= '9'; s++)
-			if (*s != '0')
-				*frac = true;
-	}
-	if (*s == 'Z' || *s == 'z') {
-		s++;
-	} else if (*s == '+' || *s == '-') {
-		int sign = *s++ == '-' ? -1 : 1, oh, om;
-
-		if ((oh = digits(&s, 2)) < 0 || *s++ != ':' || (om = digits(&s, 2)) < 0 ||
-		    oh > 23 || om > 59)
-			return -EINVAL;
-		off = sign * (oh * 3600 + om * 60);
-	} else {
-		return -EINVAL;
-	}
-	if (*s)
-		return -EINVAL;
-	tm.tm_year = y - 1900;
-	tm.tm_mon = mo - 1;
-	tm.tm_mday = d;
-	tm.tm_hour = h;
-	tm.tm_min = mi;
-	tm.tm_sec = sec;
-	t = timegm(&tm);
-	*out = (int64_t)t - off;
-	return 0;
-}
-
-/*
- * --since and --until: a duration before now, an RFC 3339 time or epoch seconds.  A time
- * with a fraction of a second rounds towards the inside of the window (up for --since).
- */
-static int parse_when(const char *s, time_t now, bool round_up, uint64_t *out)
-{
-	uint64_t v;
-	int64_t t;
-	bool frac;
-	char *end;
-
-	if (all_digits(s)) {
-		errno = 0;
-		v = strtoull(s, &end, 10);
-		if (errno)
-			return -EINVAL;
-		*out = v;
-		return 0;
-	}
-	if (parse_duration(s, &v) == 0) {
-		*out = (uint64_t)now > v ? (uint64_t)now - v : 0;
-		return 0;
-	}
-	if (parse_rfc3339(s, &t, &frac) == 0) {
-		if (frac && round_up)
-			t++;
-		*out = t > 0 ? (uint64_t)t : 0;
-		return 0;
-	}
-	return -EINVAL;
-}
 
 /* ---- Matching ---- */
 
@@ -370,119 +187,13 @@ static bool rec_matches(const struct filter *flt, const struct flowlog_rec *r)
 
 /* ---- Sources ---- */
 
-/* The rotation number of a file name ("flows.log.3" is 3) and the length of its base. */
-static unsigned long rotation_of(const char *path, size_t *baselen)
-{
-	size_t n = strlen(path), i = n;
-	const char *base = strrchr(path, '/');
-
-	base = base ? base + 1 : path;
-	while (i > 0 && path[i - 1] >= '0' && path[i - 1] <= '9')
-		i--;
-	if (i < n && i > 1 && path[i - 1] == '.' && path + i - 1 > base && n - i <= 9) {
-		*baselen = i - 1;
-		return strtoul(path + i, NULL, 10);
-	}
-	*baselen = n;
-	return 0;
-}
-
-/* Adds path to the stream named key (created on first use).  0 or -ENOMEM. */
-static int reader_add(struct reader *rd, const char *key, size_t keylen, const char *path,
-		      unsigned long rot)
-{
-	struct stream *s = NULL;
-	struct log_file *nf;
-
-	for (size_t i = 0; i < rd->n; i++)
-		if (strlen(rd->v[i].key) == keylen && !strncmp(rd->v[i].key, key, keylen))
-			s = &rd->v[i];
-	if (!s) {
-		struct stream *nv = realloc(rd->v, (rd->n + 1) * sizeof(*nv));
-
-		if (!nv)
-			return -ENOMEM;
-		rd->v = nv;
-		s = &rd->v[rd->n];
-		memset(s, 0, sizeof(*s));
-		s->key = strndup(key, keylen);
-		if (!s->key)
-			return -ENOMEM;
-		rd->n++;
-	}
-	nf = realloc(s->files, (s->nfiles + 1) * sizeof(*nf));
-	if (!nf)
-		return -ENOMEM;
-	s->files = nf;
-	nf[s->nfiles].path = strdup(path);
-	nf[s->nfiles].rot = rot;
-	nf[s->nfiles].order = s->nfiles;
-	nf[s->nfiles].f = NULL;
-	if (!nf[s->nfiles].path)
-		return -ENOMEM;
-	s->nfiles++;
-	return 0;
-}
-
-static int add_file(struct reader *rd, const char *path)
-{
-	size_t baselen;
-	unsigned long rot = rotation_of(path, &baselen);
-
-	return reader_add(rd, path, baselen, path, rot);
-}
-
-static int filter_log_name(const struct dirent *e)
-{
-	const char *rest;
-
-	if (strncmp(e->d_name, FLOWS_LOG, strlen(FLOWS_LOG)))
-		return 0;
-	rest = e->d_name + strlen(FLOWS_LOG);
-	return !*rest || (rest[0] == '.' && all_digits(rest + 1) && strlen(rest + 1) <= 9);
-}
-
-/*
- * Adds the flows.log* files of dir as one stream.  Returns how many there were, or -errno
- * (opendir's) with nothing added.
- */
-static int add_dir(struct reader *rd, const char *dir)
-{
-	struct dirent **names = NULL;
-	char *key = NULL;
-	int n = scandir(dir, &names, filter_log_name, alphasort), rc = 0;
-
-	if (n < 0)
-		return -errno;
-	if (n && asprintf(&key, "%s/%s", dir, FLOWS_LOG) < 0) {
-		key = NULL;
-		rc = -ENOMEM;
-	}
-	for (int i = 0; i < n; i++) {
-		char *path = NULL;
-		size_t baselen;
-
-		if (!rc && asprintf(&path, "%s/%s", dir, names[i]->d_name) < 0) {
-			path = NULL;
-			rc = -ENOMEM;
-		}
-		if (!rc)
-			rc = reader_add(rd, key, strlen(key), path, rotation_of(path, &baselen));
-		free(path);
-		free(names[i]);
-	}
-	free(names);
-	free(key);
-	return rc ? rc : n;
-}
-
 static int dir_entry_visible(const struct dirent *e)
 {
 	return e->d_name[0] != '.';
 }
 
 /* Every node's log under state/nodes/<node>/flows, nodes in name order.  0 or -errno. */
-static int add_state(struct reader *rd, const char *state)
+static int add_state(struct jsonl_reader *rd, const char *state)
 {
 	struct dirent **names = NULL;
 	char *nodes = NULL;
@@ -506,7 +217,7 @@ static int add_state(struct reader *rd, const char *state)
 		}
 		/* A node whose agent has not written a flow log yet has no directory. */
 		if (!rc) {
-			int e = add_dir(rd, dir);
+			int e = jsonl_add_dir(rd, dir, FLOWS_LOG);
 
 			if (e < 0 && e != -ENOENT && e != -ENOTDIR) {
 				fprintf(stderr, "palisade flows: %s: %s\n", dir, strerror(-e));
@@ -521,139 +232,48 @@ static int add_state(struct reader *rd, const char *state)
 	return rc;
 }
 
-static int file_cmp(const void *a, const void *b)
-{
-	const struct log_file *x = a, *y = b;
-
-	if (x->rot != y->rot)
-		return x->rot > y->rot ? -1 : 1;
-	return x->order < y->order ? -1 : x->order > y->order;
-}
-
 /*
- * Sorts every stream's files oldest first and opens them all before reading any, which
- * narrows the window in which a rotation could move a file away.  Reports every file that
- * cannot be opened; returns how many could not.
+ * Moves stream i to its next record that passes flt (h->have), or to its end.  A line that
+ * does not parse is reported with its file and line and counted (jsonl_logs.h skips the
+ * torn last line of a log being written).
  */
-static size_t reader_open(struct reader *rd)
+static void stream_next(struct jsonl_reader *rd, size_t i, struct head *h, const struct filter *flt)
 {
-	size_t bad = 0;
-
-	for (size_t i = 0; i < rd->n; i++) {
-		struct stream *s = &rd->v[i];
-
-		qsort(s->files, s->nfiles, sizeof(*s->files), file_cmp);
-		for (size_t j = 0; j < s->nfiles; j++) {
-			if (!strcmp(s->files[j].path, STDIN_NAME))
-				s->files[j].f = stdin;
-			else
-				s->files[j].f = fopen(s->files[j].path, "r");
-			if (!s->files[j].f) {
-				fprintf(stderr, "palisade flows: %s: %s\n", s->files[j].path,
-					strerror(errno));
-				bad++;
-			}
-		}
-	}
-	return bad;
-}
-
-static void reader_fini(struct reader *rd)
-{
-	for (size_t i = 0; i < rd->n; i++) {
-		struct stream *s = &rd->v[i];
-
-		if (s->have)
-			flowlog_rec_fini(&s->rec);
-		for (size_t j = 0; j < s->nfiles; j++) {
-			if (s->files[j].f)
-				fclose(s->files[j].f);
-			free(s->files[j].path);
-		}
-		free(s->files);
-		free(s->key);
-	}
-	free(rd->v);
-	free(rd->line);
-}
-
-static bool blank(const char *s, size_t n)
-{
-	for (size_t i = 0; i < n; i++)
-		if (s[i] != ' ' && s[i] != '\t' && s[i] != '\r')
-			return false;
-	return true;
-}
-
-/*
- * Moves stream s to its next record that passes flt (s->have), or to its end.  A line that
- * does not parse is reported with its file and line and counted, except the last line of
- * the newest file when it has no newline yet: the agent is writing it.
- */
-static void stream_next(struct reader *rd, struct stream *s, const struct filter *flt)
-{
+	const char *line;
 	char err[256];
+	size_t len;
 
-	s->have = false;
-	while (s->cur < s->nfiles) {
-		struct log_file *lf = &s->files[s->cur];
-		ssize_t n;
-		size_t len;
-		bool newline;
-
-		n = lf->f ? getline(&rd->line, &rd->linecap, lf->f) : -1;
-		if (n < 0) {
-			if (lf->f && ferror(lf->f)) {
-				fprintf(stderr, "palisade flows: %s: read error after line %lu\n",
-					lf->path, s->lineno);
-				rd->read_errors++;
-			}
-			if (lf->f)
-				fclose(lf->f);
-			lf->f = NULL;
-			s->cur++;
-			s->lineno = 0;
-			continue;
-		}
-		s->lineno++;
-		len = (size_t)n;
-		newline = len && rd->line[len - 1] == '\n';
-		if (newline)
-			len--;
-		if (!newline && s->cur == s->nfiles - 1)
-			continue; /* torn: EOF follows, being written */
-		if (blank(rd->line, len))
-			continue;
+	h->have = false;
+	while (jsonl_next(rd, &rd->v[i], &line, &len)) {
 		err[0] = '\0';
-		if (flowlog_parse(rd->line, len, &s->rec, err, sizeof(err))) {
-			fprintf(stderr, "%s:%lu: %s\n", lf->path, s->lineno,
-				err[0] ? err : "not a flow log record");
-			rd->malformed++;
+		if (flowlog_parse(line, len, &h->rec, err, sizeof(err))) {
+			jsonl_malformed(rd, &rd->v[i], err[0] ? err : "not a flow log record");
 			continue;
 		}
-		if (!rec_matches(flt, &s->rec)) {
-			flowlog_rec_fini(&s->rec);
+		if (!rec_matches(flt, &h->rec)) {
+			flowlog_rec_fini(&h->rec);
 			continue;
 		}
-		s->have = true;
+		h->have = true;
 		return;
 	}
 }
 
-/* The stream holding the earliest record (by start, then end time; ties to the first). */
-static struct stream *reader_earliest(struct reader *rd)
+/* The stream holding the earliest record (by start, then end time; ties to the first), or
+ * n when every stream is at its end. */
+static size_t reader_earliest(const struct head *heads, size_t n)
 {
-	struct stream *best = NULL;
+	size_t best = n;
 
-	for (size_t i = 0; i < rd->n; i++) {
-		struct stream *s = &rd->v[i];
+	for (size_t i = 0; i < n; i++) {
+		const struct head *h = &heads[i];
 
-		if (!s->have)
+		if (!h->have)
 			continue;
-		if (!best || s->rec.start_time < best->rec.start_time ||
-		    (s->rec.start_time == best->rec.start_time &&
-		     s->rec.end_time < best->rec.end_time))
-			best = s;
+		if (best == n || h->rec.start_time < heads[best].rec.start_time ||
+		    (h->rec.start_time == heads[best].rec.start_time &&
+		     h->rec.end_time < heads[best].rec.end_time))
+			best = i;
 	}
 	return best;
 }
@@ -1014,14 +634,14 @@ int cmd_flows(int argc, char **argv)
 						     "PROTO",  "ACTION", "REPORTER",
 						     "POLICY", "FLOWS",	 "BYTES(in/out)"};
 	struct filter flt = {0};
-	struct reader rd = {0};
+	struct jsonl_reader rd = {.prog = "palisade flows"};
+	struct head *heads = NULL, *h;
 	struct rows rows = {0};
 	struct summary sm = {0};
 	struct strbuf sb;
-	struct stream *s;
 	const char *output = "table", *state_opt = NULL, *since = NULL, *until = NULL;
 	char **dirs = NULL, **files = NULL, *state = NULL, *end;
-	size_t ndirs = 0, nfiles = 0, limit = 0, unreadable = 0;
+	size_t ndirs = 0, nfiles = 0, limit = 0, unreadable = 0, at;
 	enum out_mode mode;
 	bool oom = false;
 	time_t now = time(NULL);
@@ -1124,7 +744,7 @@ int cmd_flows(int argc, char **argv)
 	}
 	if (since) {
 		flt.has_since = true;
-		if (parse_when(since, now, true, &flt.since)) {
+		if (timearg_parse(since, now, true, &flt.since)) {
 			fprintf(stderr,
 				"palisade flows: --since: \"%s\" is not a duration (30s, 5m, 2h, 1d), an RFC 3339 time or epoch seconds\n",
 				since);
@@ -1133,7 +753,7 @@ int cmd_flows(int argc, char **argv)
 	}
 	if (until) {
 		flt.has_until = true;
-		if (parse_when(until, now, false, &flt.until)) {
+		if (timearg_parse(until, now, false, &flt.until)) {
 			fprintf(stderr,
 				"palisade flows: --until: \"%s\" is not a duration (30s, 5m, 2h, 1d), an RFC 3339 time or epoch seconds\n",
 				until);
@@ -1168,7 +788,7 @@ int cmd_flows(int argc, char **argv)
 		}
 	}
 	for (size_t i = 0; i < ndirs; i++) {
-		e = add_dir(&rd, dirs[i]);
+		e = jsonl_add_dir(&rd, dirs[i], FLOWS_LOG);
 		if (e == -ENOMEM) {
 			fprintf(stderr, "palisade flows: out of memory\n");
 			goto out;
@@ -1184,7 +804,7 @@ int cmd_flows(int argc, char **argv)
 		struct stat st;
 
 		if (stat(files[i], &st) == 0 && S_ISDIR(st.st_mode)) {
-			e = add_dir(&rd, files[i]);
+			e = jsonl_add_dir(&rd, files[i], FLOWS_LOG);
 			if (e < 0 && e != -ENOMEM)
 				fprintf(stderr, "palisade flows: %s: %s\n", files[i], strerror(-e));
 			else if (e == 0)
@@ -1193,35 +813,41 @@ int cmd_flows(int argc, char **argv)
 			if (e <= 0)
 				unreadable++;
 		} else if (!strcmp(files[i], "-")) {
-			e = reader_add(&rd, STDIN_NAME, strlen(STDIN_NAME), STDIN_NAME, 0);
+			e = jsonl_add(&rd, JSONL_STDIN, strlen(JSONL_STDIN), JSONL_STDIN, 0);
 		} else {
-			e = add_file(&rd, files[i]);
+			e = jsonl_add_file(&rd, files[i]);
 		}
 		if (e == -ENOMEM) {
 			fprintf(stderr, "palisade flows: out of memory\n");
 			goto out;
 		}
 	}
-	unreadable += reader_open(&rd);
+	unreadable += jsonl_reader_open(&rd);
 	if (unreadable)
 		goto out;
+	heads = calloc(rd.n + 1, sizeof(*heads));
+	if (!heads) {
+		fprintf(stderr, "palisade flows: out of memory\n");
+		goto out;
+	}
 
 	rows.limit = mode == OUT_SUMMARY ? 0 : limit;
 	for (size_t i = 0; i < rd.n; i++)
-		stream_next(&rd, &rd.v[i], &flt);
-	while ((s = reader_earliest(&rd))) {
+		stream_next(&rd, i, &heads[i], &flt);
+	while ((at = reader_earliest(heads, rd.n)) < rd.n) {
+		h = &heads[at];
 		switch (mode) {
 		case OUT_TABLE:
-			table_row(&rows, &s->rec);
+			table_row(&rows, &h->rec);
 			break;
 		case OUT_JSON:
 			strbuf_reset(&sb);
-			e = flowlog_print(&s->rec, &sb);
+			e = flowlog_print(&h->rec, &sb);
 			if (e == -ENOMEM || sb.oom) {
 				oom = true;
 			} else if (e) {
 				fprintf(stderr, "%s:%lu: cannot print the record: %s\n",
-					s->files[s->cur].path, s->lineno, strerror(-e));
+					jsonl_path(&rd.v[at]), rd.v[at].lineno, strerror(-e));
 				rd.malformed++;
 			} else if (limit) {
 				struct row row = {{0}};
@@ -1233,12 +859,12 @@ int cmd_flows(int argc, char **argv)
 			}
 			break;
 		case OUT_SUMMARY:
-			summary_add(&sm, &s->rec);
+			summary_add(&sm, &h->rec);
 			break;
 		}
-		flowlog_rec_fini(&s->rec);
-		s->have = false;
-		stream_next(&rd, s, &flt);
+		flowlog_rec_fini(&h->rec);
+		h->have = false;
+		stream_next(&rd, at, h, &flt);
 	}
 	if (mode == OUT_TABLE)
 		print_columns(head, &rows, TABLE_COLS);
@@ -1265,7 +891,11 @@ int cmd_flows(int argc, char **argv)
 out:
 	summary_fini(&sm);
 	rows_fini(&rows);
-	reader_fini(&rd);
+	for (size_t i = 0; heads && i < rd.n; i++)
+		if (heads[i].have)
+			flowlog_rec_fini(&heads[i].rec);
+	free(heads);
+	jsonl_reader_fini(&rd);
 	strbuf_fini(&sb);
 	free(state);
 	free(dirs);

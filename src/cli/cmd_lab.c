@@ -510,6 +510,35 @@ out:
 	return rc;
 }
 
+/* Starts the lab's `palisade controller` (in the host's namespace: it only reads the
+ * nodes' flow logs and writes its own state under <state>/controller). */
+static int start_controller(const struct lab *l, const char *self, char *err, size_t errsize)
+{
+	char *log = NULL, *pidfile = NULL, pid[32];
+	pid_t p;
+	int e = ENOMEM;
+
+	if (asprintf(&log, "%s/logs/controller.log", l->state) < 0)
+		log = NULL;
+	if (asprintf(&pidfile, "%s/pids/controller.pid", l->state) < 0)
+		pidfile = NULL;
+	if (log && pidfile) {
+		char *argv[] = {(char *)self, "controller", "--lab", l->state, NULL};
+
+		p = proc_spawn(argv, log);
+		e = p < 0 ? (int)-p : 0;
+		if (!e) {
+			snprintf(pid, sizeof(pid), "%d\n", (int)p);
+			e = -labfs_write_atomic(pidfile, pid, strlen(pid));
+		}
+	}
+	if (e)
+		snprintf(err, errsize, "cannot start the controller: %s", strerror(e));
+	free(log);
+	free(pidfile);
+	return e ? -1 : 0;
+}
+
 static int lab_up(int argc, char **argv)
 {
 	static const struct option opts[] = {
@@ -659,13 +688,15 @@ static int lab_up(int argc, char **argv)
 		goto fail;
 	if (agents && start_agents(l, self, err, sizeof(err)))
 		goto fail;
+	if (agents && start_controller(l, self, err, sizeof(err)))
+		goto fail;
 
 	printf("lab %s is up: %zu node%s, %zu pod%s (%zu from workloads), %zu external host%s\n",
 	       l->name, l->nnodes, l->nnodes == 1 ? "" : "s", l->npods, l->npods == 1 ? "" : "s",
 	       plan.generated, l->nhosts, l->nhosts == 1 ? "" : "s");
 	printf("state      %s\ndatastore  %s\nprefix     %s\n", l->state, l->datastore, l->prefix);
 	if (!agents)
-		printf("agents     not started (--no-agents)\n");
+		printf("agents     not started (--no-agents; no controller either)\n");
 	rc = 0;
 	goto out;
 fail:

@@ -5,7 +5,9 @@
  * content types and data sets are errors that say so.
  */
 #include "lib/decode.h"
+#include "lib/query.h"
 
+#include <stdlib.h>
 #include <string.h>
 
 #define NOT_SUPPORTED "not supported by Palisade"
@@ -412,7 +414,19 @@ void dec_global_alert(struct dctx *d, const struct doc_node *root, struct resour
 	} else if (!dec_get(spec, "dataSet")) {
 		dec_required(d, spec, "dataSet", root->line);
 	}
-	dec_str(d, spec, "query", &a->query);
+	if (dec_str(d, spec, "query", &a->query) == DEC_OK) {
+		char *err = NULL;
+		struct query *q = query_parse(a->query, &err);
+
+		if (!q) {
+			size_t m2 = dec_push_key(d, "query");
+
+			dec_error(d, dec_get(spec, "query"), "%s", err ? err : "out of memory");
+			dec_pop(d, m2);
+		}
+		query_free(q);
+		free(err);
+	}
 	dec_str_list(d, spec, "aggregateBy", &a->aggregate_by, &a->naggregate_by);
 	dec_str(d, spec, "field", &a->field);
 	if (dec_enum(d, spec, "metric", ga_metrics, &i) == DEC_OK) {
