@@ -12,8 +12,9 @@
 #include "cli/cmd.h"
 
 #include "cli/jsonl_logs.h"
+#include "cli/logsrc.h"
+#include "cli/rows.h"
 #include "cli/timearg.h"
-#include "lab/lab.h"
 #include "lib/event.h"
 #include "lib/strbuf.h"
 #include "lib/strmap.h"
@@ -22,9 +23,9 @@
 #include <fnmatch.h>
 #include <getopt.h>
 #include <inttypes.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <time.h>
 
 #define PROG	   "palisade events"
@@ -46,8 +47,7 @@ static void usage(FILE *f)
 }
 
 struct filter {
-	bool has_since, has_until;
-	uint64_t since, until;
+	struct timearg_window win;
 	const char *type, *origin;
 	int min_severity;
 };
@@ -58,23 +58,9 @@ struct head {
 	struct sec_event ev;
 };
 
-/* A printed row, kept for the table's widths or for --limit; cell[0] alone for JSON. */
-struct row {
-	char *cell[TABLE_COLS];
-};
-
-/* The rows kept: all of them, or with a limit the last ones in a ring. */
-struct rows {
-	struct row *v;
-	size_t n, cap, start, limit;
-	bool oom;
-};
-
 static bool ev_matches(const struct filter *flt, const struct sec_event *e)
 {
-	if (flt->has_since && e->time < flt->since)
-		return false;
-	if (flt->has_until && e->time > flt->until)
+	if (!timearg_window_overlaps(&flt->win, e->time, e->time))
 		return false;
 	if (flt->type && strcmp(flt->type, e->type))
 		return false;
@@ -83,23 +69,15 @@ static bool ev_matches(const struct filter *flt, const struct sec_event *e)
 	return e->severity >= flt->min_severity;
 }
 
+static int parse_event(const char *line, size_t len, void *ev, char *err, size_t errsize)
+{
+	return event_parse(line, len, ev, err, errsize);
+}
+
 /* Moves stream i to its next event, or to its end; lines that do not parse are reported. */
 static void stream_next(struct jsonl_reader *rd, size_t i, struct head *h)
 {
-	const char *line;
-	char err[256];
-	size_t len;
-
-	h->have = false;
-	while (jsonl_next(rd, &rd->v[i], &line, &len)) {
-		err[0] = '\0';
-		if (event_parse(line, len, &h->ev, err, sizeof(err))) {
-			jsonl_malformed(rd, &rd->v[i], err[0] ? err : "not a security event");
-			continue;
-		}
-		h->have = true;
-		return;
-	}
+	h->have = jsonl_next_rec(rd, &rd->v[i], parse_event, &h->ev, "not a security event");
 }
 
 /* The stream holding the earliest event (ties to the first), or n when all are done. */
@@ -114,53 +92,6 @@ static size_t earliest(const struct head *heads, size_t n)
 }
 
 /* ---- Output ---- */
-
-static void row_free(struct row *r)
-{
-	for (int i = 0; i < TABLE_COLS; i++)
-		free(r->cell[i]);
-}
-
-/* Keeps r (taking its strings); with a limit, drops the oldest row beyond it. */
-static void rows_push(struct rows *rs, struct row *r)
-{
-	if (rs->limit && rs->n == rs->limit) {
-		struct row *slot = &rs->v[rs->start];
-
-		row_free(slot);
-		*slot = *r;
-		rs->start = (rs->start + 1) % rs->limit;
-		return;
-	}
-	if (rs->n == rs->cap) {
-		size_t cap = rs->cap ? rs->cap * 2 : 64;
-		struct row *nv;
-
-		if (rs->limit && cap > rs->limit)
-			cap = rs->limit;
-		nv = realloc(rs->v, cap * sizeof(*nv));
-		if (!nv) {
-			row_free(r);
-			rs->oom = true;
-			return;
-		}
-		rs->v = nv;
-		rs->cap = cap;
-	}
-	rs->v[rs->n++] = *r;
-}
-
-static struct row *rows_at(struct rows *rs, size_t i)
-{
-	return &rs->v[rs->limit ? (rs->start + i) % rs->limit : i];
-}
-
-static void rows_fini(struct rows *rs)
-{
-	for (size_t i = 0; i < rs->n; i++)
-		row_free(&rs->v[i]);
-	free(rs->v);
-}
 
 /* A copy of s for a table cell: control characters (a newline in a description) become
  * spaces, so that a row stays on one line. */
@@ -226,68 +157,19 @@ static void table_row(struct rows *rs, const struct sec_event *e)
 	rows_push(rs, &row);
 }
 
-/* Left-aligned columns two spaces apart, the last one unpadded. */
-static void print_cells(const char *const *c, const size_t *w)
-{
-	for (int i = 0; i + 1 < TABLE_COLS; i++)
-		printf("%-*s  ", (int)w[i], c[i] ? c[i] : "");
-	printf("%s\n", c[TABLE_COLS - 1] ? c[TABLE_COLS - 1] : "");
-}
-
-static void print_table(struct rows *rs)
-{
-	static const char *const head[TABLE_COLS] = {"TIME",   "SEVERITY", "TYPE",	 "ORIGIN",
-						     "SOURCE", "DEST",	   "DESCRIPTION"};
-	size_t w[TABLE_COLS];
-
-	for (int c = 0; c < TABLE_COLS; c++) {
-		w[c] = strlen(head[c]);
-		for (size_t i = 0; i < rs->n; i++) {
-			const char *s = rows_at(rs, i)->cell[c];
-			size_t l = s ? strlen(s) : 0;
-
-			if (l > w[c])
-				w[c] = l;
-		}
-	}
-	print_cells(head, w);
-	for (size_t i = 0; i < rs->n; i++)
-		print_cells((const char *const *)rows_at(rs, i)->cell, w);
-}
-
 /* ---- Sources ---- */
 
-/* The running lab's state directory, malloc'ed, or NULL after saying why. */
-static char *running_lab(void)
+/* The controller's events of a lab state directory. */
+static int add_state(const struct logsrc *src, struct jsonl_reader *rd, const char *state)
 {
-	char err[1024], *state = NULL;
-	int rc = lab_registry_pick(&state, err, sizeof(err));
+	char *dir = NULL;
+	int e;
 
-	if (rc == 0)
-		return state;
-	if (rc == -EEXIST)
-		fprintf(stderr, PROG ": several labs are up: %s; choose one with --state DIR\n",
-			err);
-	else
-		fprintf(stderr,
-			PROG
-			": no lab is up (nothing in %s); give --state DIR, --dir DIR or -f FILE\n",
-			LAB_REGISTRY_DIR);
-	return NULL;
-}
-
-/* Adds a directory's events.log*; reports a problem and returns false when none could be. */
-static bool add_dir(struct jsonl_reader *rd, const char *dir, bool *oom)
-{
-	int e = jsonl_add_dir(rd, dir, EVENTS_LOG);
-
-	if (e == -ENOMEM)
-		*oom = true;
-	else if (e < 0)
-		fprintf(stderr, PROG ": %s: %s\n", dir, strerror(-e));
-	else if (e == 0)
-		fprintf(stderr, PROG ": %s: no " EVENTS_LOG " files\n", dir);
-	return e > 0;
+	if (asprintf(&dir, "%s/" LAB_EVENTS, state) < 0)
+		return -ENOMEM;
+	e = logsrc_add_dir(src, rd, dir);
+	free(dir);
+	return e;
 }
 
 static int parse_num(const char *opt, const char *arg, unsigned long min, unsigned long max,
@@ -308,11 +190,7 @@ static int parse_num(const char *opt, const char *arg, unsigned long min, unsign
 int cmd_events(int argc, char **argv)
 {
 	static const struct option opts[] = {
-		{"state", required_argument, NULL, 'S'},
-		{"dir", required_argument, NULL, 'D'},
-		{"file", required_argument, NULL, 'f'},
-		{"since", required_argument, NULL, 's'},
-		{"until", required_argument, NULL, 'u'},
+		LOGSRC_OPTIONS,
 		{"type", required_argument, NULL, 't'},
 		{"origin", required_argument, NULL, 'O'},
 		{"min-severity", required_argument, NULL, 'm'},
@@ -321,15 +199,17 @@ int cmd_events(int argc, char **argv)
 		{"help", no_argument, NULL, 'h'},
 		{0},
 	};
+	static const char *const head[TABLE_COLS] = {"TIME",   "SEVERITY", "TYPE",	 "ORIGIN",
+						     "SOURCE", "DEST",	   "DESCRIPTION"};
 	struct jsonl_reader rd = {.prog = PROG};
+	struct logsrc src;
 	struct filter flt = {0};
 	struct rows rows = {0};
 	struct strmap seen;
 	struct strbuf sb;
 	struct head *heads = NULL, *h;
-	const char *output = "table", *state_opt = NULL, *since = NULL, *until = NULL;
-	char **dirs = NULL, **files = NULL, *state = NULL;
-	size_t ndirs = 0, nfiles = 0, unreadable = 0, at;
+	const char *output = "table";
+	size_t at;
 	unsigned long limit = 0, v;
 	bool json, oom = false;
 	time_t now = time(NULL);
@@ -337,28 +217,11 @@ int cmd_events(int argc, char **argv)
 
 	strbuf_init(&sb);
 	strmap_init(&seen);
-	dirs = calloc((size_t)argc + 1, sizeof(*dirs));
-	files = calloc((size_t)argc + 1, sizeof(*files));
-	if (!dirs || !files)
+	if (logsrc_init(&src, PROG, EVENTS_LOG, argc))
 		goto nomem;
 	optind = 1;
 	while ((c = getopt_long(argc, argv, "f:o:h", opts, NULL)) != -1) {
 		switch (c) {
-		case 'S':
-			state_opt = optarg;
-			break;
-		case 'D':
-			dirs[ndirs++] = optarg;
-			break;
-		case 'f':
-			files[nfiles++] = optarg;
-			break;
-		case 's':
-			since = optarg;
-			break;
-		case 'u':
-			until = optarg;
-			break;
 		case 't':
 			flt.type = optarg;
 			break;
@@ -382,6 +245,8 @@ int cmd_events(int argc, char **argv)
 			rc = 0;
 			goto out;
 		default:
+			if (logsrc_option(&src, c, optarg))
+				break;
 			usage(stderr);
 			goto out;
 		}
@@ -396,66 +261,9 @@ int cmd_events(int argc, char **argv)
 		goto out;
 	}
 	json = !strcmp(output, "json");
-	if (since) {
-		flt.has_since = true;
-		if (timearg_parse(since, now, true, &flt.since)) {
-			fprintf(stderr,
-				PROG
-				": --since: \"%s\" is not a duration (30s, 5m, 2h, 1d), an RFC 3339 time or epoch seconds\n",
-				since);
-			goto out;
-		}
-	}
-	if (until) {
-		flt.has_until = true;
-		if (timearg_parse(until, now, false, &flt.until)) {
-			fprintf(stderr,
-				PROG
-				": --until: \"%s\" is not a duration (30s, 5m, 2h, 1d), an RFC 3339 time or epoch seconds\n",
-				until);
-			goto out;
-		}
-	}
-
-	/* Sources: they add up; the running lab only when none is given. */
-	if (!state_opt && !ndirs && !nfiles) {
-		state = running_lab();
-		if (!state)
-			goto out;
-	} else if (state_opt) {
-		state = strdup(state_opt);
-		if (!state)
-			goto nomem;
-	}
-	if (state) {
-		char *dir = NULL;
-
-		if (asprintf(&dir, "%s/" LAB_EVENTS, state) < 0)
-			goto nomem;
-		if (!add_dir(&rd, dir, &oom))
-			unreadable++;
-		free(dir);
-	}
-	for (size_t i = 0; i < ndirs; i++)
-		if (!add_dir(&rd, dirs[i], &oom))
-			unreadable++;
-	for (size_t i = 0; i < nfiles; i++) {
-		struct stat st;
-
-		if (stat(files[i], &st) == 0 && S_ISDIR(st.st_mode)) {
-			if (!add_dir(&rd, files[i], &oom))
-				unreadable++;
-		} else if (!strcmp(files[i], "-")) {
-			oom |= jsonl_add(&rd, JSONL_STDIN, strlen(JSONL_STDIN), JSONL_STDIN, 0) !=
-			       0;
-		} else {
-			oom |= jsonl_add_file(&rd, files[i]) != 0;
-		}
-	}
-	if (oom)
-		goto nomem;
-	unreadable += jsonl_reader_open(&rd);
-	if (unreadable)
+	if (timearg_window_parse(&flt.win, PROG, src.since, src.until, now))
+		goto out;
+	if (logsrc_open(&src, &rd, add_state))
 		goto out;
 	heads = calloc(rd.n + 1, sizeof(*heads));
 	if (!heads)
@@ -474,40 +282,19 @@ int cmd_events(int argc, char **argv)
 				table_row(&rows, &h->ev);
 			else if (ev_matches(&flt, &h->ev)) {
 				strbuf_reset(&sb);
-				if (event_print(&h->ev, &sb)) {
+				if (event_print(&h->ev, &sb))
 					oom = true;
-				} else if (limit) {
-					struct row row = {{0}};
-
-					row.cell[0] = strbuf_steal(&sb);
-					rows_push(&rows, &row);
-				} else {
-					fwrite(sb.s, 1, sb.len, stdout);
-				}
+				else
+					rows_line(&rows, &sb);
 			}
 		}
 		stream_next(&rd, at, h);
 	}
 	if (!json)
-		print_table(&rows);
+		rows_print_table(head, &rows, TABLE_COLS);
 	else
-		for (size_t i = 0; i < rows.n; i++)
-			fputs(rows_at(&rows, i)->cell[0], stdout);
-	if (rows.oom)
-		oom = true;
-	if (rd.malformed)
-		fprintf(stderr, PROG ": %lu malformed line(s) skipped\n", rd.malformed);
-	rc = 0;
-	if (oom) {
-		fprintf(stderr, PROG ": out of memory; the output is incomplete\n");
-		rc = 2;
-	}
-	if (rd.read_errors)
-		rc = 2;
-	if (fflush(stdout) || ferror(stdout)) {
-		fprintf(stderr, PROG ": cannot write the output\n");
-		rc = 2;
-	}
+		rows_print_lines(&rows);
+	rc = logsrc_finish(&rd, oom || rows.oom);
 	goto out;
 nomem:
 	fprintf(stderr, PROG ": out of memory\n");
@@ -518,8 +305,6 @@ out:
 	jsonl_reader_fini(&rd);
 	strmap_fini(&seen);
 	strbuf_fini(&sb);
-	free(state);
-	free(dirs);
-	free(files);
+	logsrc_fini(&src);
 	return rc;
 }

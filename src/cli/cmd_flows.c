@@ -12,8 +12,9 @@
 #include "cli/cmd.h"
 
 #include "cli/jsonl_logs.h"
+#include "cli/logsrc.h"
+#include "cli/rows.h"
 #include "cli/timearg.h"
-#include "lab/lab.h"
 #include "lib/cidr.h"
 #include "lib/flowlog.h"
 #include "lib/strbuf.h"
@@ -27,14 +28,13 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <time.h>
 
+#define PROG	     "palisade flows"
 #define FLOWS_LOG    "flows.log"
 #define POLICY_WIDTH 40 /* the table's POLICY column is cut to this many characters */
 #define TABLE_COLS   9
 #define SUMMARY_COLS 6
-#define MAX_COLS     TABLE_COLS
 
 static void usage(FILE *f)
 {
@@ -53,8 +53,7 @@ static void usage(FILE *f)
 enum out_mode { OUT_TABLE, OUT_JSON, OUT_SUMMARY };
 
 struct filter {
-	bool has_since, has_until;
-	uint64_t since, until;
+	struct timearg_window win;
 	const char *action, *reporter, *ns, *source, *dest, *policy, *node;
 };
 
@@ -65,18 +64,6 @@ struct filter {
 struct head {
 	bool have;
 	struct flowlog_rec rec;
-};
-
-/* A printed row, kept for the table's widths or for --limit; cell[0] alone for JSON. */
-struct row {
-	char *cell[MAX_COLS];
-};
-
-/* The rows kept: all of them, or with a limit the last ones in a ring. */
-struct rows {
-	struct row *v;
-	size_t n, cap, start, limit;
-	bool oom;
 };
 
 /*
@@ -157,9 +144,7 @@ static bool side_matches(const char *spec, const struct flowlog_side *side)
 
 static bool rec_matches(const struct filter *flt, const struct flowlog_rec *r)
 {
-	if (flt->has_since && r->end_time < flt->since)
-		return false;
-	if (flt->has_until && r->start_time > flt->until)
+	if (!timearg_window_overlaps(&flt->win, r->start_time, r->end_time))
 		return false;
 	if (flt->action && strcmp(flt->action, r->action))
 		return false;
@@ -192,11 +177,15 @@ static int dir_entry_visible(const struct dirent *e)
 	return e->d_name[0] != '.';
 }
 
-/* Every node's log under state/nodes/<node>/flows, nodes in name order.  0 or -errno. */
-static int add_state(struct jsonl_reader *rd, const char *state)
+/*
+ * Every node's log under state/nodes/<node>/flows, nodes in name order (a logsrc_state_fn):
+ * 0, 1 when there is none (reported), or -errno.
+ */
+static int add_state(const struct logsrc *src, struct jsonl_reader *rd, const char *state)
 {
 	struct dirent **names = NULL;
 	char *nodes = NULL;
+	size_t before = rd->n;
 	int n, rc = 0;
 
 	if (asprintf(&nodes, "%s/nodes", state) < 0)
@@ -204,7 +193,7 @@ static int add_state(struct jsonl_reader *rd, const char *state)
 	n = scandir(nodes, &names, dir_entry_visible, alphasort);
 	if (n < 0) {
 		rc = -errno;
-		fprintf(stderr, "palisade flows: %s: %s\n", nodes, strerror(-rc));
+		fprintf(stderr, PROG ": %s: %s\n", nodes, strerror(-rc));
 		free(nodes);
 		return rc;
 	}
@@ -220,7 +209,7 @@ static int add_state(struct jsonl_reader *rd, const char *state)
 			int e = jsonl_add_dir(rd, dir, FLOWS_LOG);
 
 			if (e < 0 && e != -ENOENT && e != -ENOTDIR) {
-				fprintf(stderr, "palisade flows: %s: %s\n", dir, strerror(-e));
+				fprintf(stderr, PROG ": %s: %s\n", dir, strerror(-e));
 				rc = e;
 			}
 		}
@@ -229,7 +218,16 @@ static int add_state(struct jsonl_reader *rd, const char *state)
 	}
 	free(names);
 	free(nodes);
+	if (!rc && rd->n == before) {
+		fprintf(stderr, PROG ": no flow logs in %s/nodes/*/flows\n", state);
+		rc = 1;
+	}
 	return rc;
+}
+
+static int parse_rec(const char *line, size_t len, void *rec, char *err, size_t errsize)
+{
+	return flowlog_parse(line, len, rec, err, errsize);
 }
 
 /*
@@ -239,24 +237,10 @@ static int add_state(struct jsonl_reader *rd, const char *state)
  */
 static void stream_next(struct jsonl_reader *rd, size_t i, struct head *h, const struct filter *flt)
 {
-	const char *line;
-	char err[256];
-	size_t len;
-
-	h->have = false;
-	while (jsonl_next(rd, &rd->v[i], &line, &len)) {
-		err[0] = '\0';
-		if (flowlog_parse(line, len, &h->rec, err, sizeof(err))) {
-			jsonl_malformed(rd, &rd->v[i], err[0] ? err : "not a flow log record");
-			continue;
-		}
-		if (!rec_matches(flt, &h->rec)) {
-			flowlog_rec_fini(&h->rec);
-			continue;
-		}
-		h->have = true;
-		return;
-	}
+	while ((h->have = jsonl_next_rec(rd, &rd->v[i], parse_rec, &h->rec,
+					 "not a flow log record")) &&
+	       !rec_matches(flt, &h->rec))
+		flowlog_rec_fini(&h->rec);
 }
 
 /* The stream holding the earliest record (by start, then end time; ties to the first), or
@@ -279,53 +263,6 @@ static size_t reader_earliest(const struct head *heads, size_t n)
 }
 
 /* ---- Output ---- */
-
-static void row_free(struct row *r)
-{
-	for (int i = 0; i < MAX_COLS; i++)
-		free(r->cell[i]);
-}
-
-/* Keeps r (taking its strings); with a limit, drops the oldest row beyond it. */
-static void rows_push(struct rows *rs, struct row *r)
-{
-	if (rs->limit && rs->n == rs->limit) {
-		struct row *slot = &rs->v[rs->start];
-
-		row_free(slot);
-		*slot = *r;
-		rs->start = (rs->start + 1) % rs->limit;
-		return;
-	}
-	if (rs->n == rs->cap) {
-		size_t cap = rs->cap ? rs->cap * 2 : 64;
-		struct row *nv;
-
-		if (rs->limit && cap > rs->limit)
-			cap = rs->limit;
-		nv = realloc(rs->v, cap * sizeof(*nv));
-		if (!nv) {
-			row_free(r);
-			rs->oom = true;
-			return;
-		}
-		rs->v = nv;
-		rs->cap = cap;
-	}
-	rs->v[rs->n++] = *r;
-}
-
-static struct row *rows_at(struct rows *rs, size_t i)
-{
-	return &rs->v[rs->limit ? (rs->start + i) % rs->limit : i];
-}
-
-static void rows_fini(struct rows *rs)
-{
-	for (size_t i = 0; i < rs->n; i++)
-		row_free(&rs->v[i]);
-	free(rs->v);
-}
 
 static char *xstrdup(const char *s, bool *oom)
 {
@@ -450,33 +387,6 @@ static void table_row(struct rows *rs, const struct flowlog_rec *r)
 	rows_push(rs, &row);
 }
 
-/* Left-aligned columns two spaces apart, the last one unpadded. */
-static void print_cells(const char *const *cell, const size_t *w, int ncols)
-{
-	for (int c = 0; c + 1 < ncols; c++)
-		printf("%-*s  ", (int)w[c], cell[c] ? cell[c] : "");
-	printf("%s\n", cell[ncols - 1] ? cell[ncols - 1] : "");
-}
-
-static void print_columns(const char *const *head, struct rows *rs, int ncols)
-{
-	size_t w[MAX_COLS];
-
-	for (int c = 0; c < ncols; c++) {
-		w[c] = strlen(head[c]);
-		for (size_t i = 0; i < rs->n; i++) {
-			const char *s = rows_at(rs, i)->cell[c];
-			size_t l = s ? strlen(s) : 0;
-
-			if (l > w[c])
-				w[c] = l;
-		}
-	}
-	print_cells(head, w, ncols);
-	for (size_t i = 0; i < rs->n; i++)
-		print_cells((const char *const *)rows_at(rs, i)->cell, w, ncols);
-}
-
 static void summary_add(struct summary *sm, const struct flowlog_rec *r)
 {
 	char src[600], dst[640], key[1300];
@@ -568,7 +478,7 @@ static void summary_print(struct summary *sm, size_t limit, bool *oom)
 		row.cell[5] = xprintf(&rs.oom, "%" PRIu64, edge_denied(e->bytes));
 		rows_push(&rs, &row);
 	}
-	print_columns(head, &rs, SUMMARY_COLS);
+	rows_print_table(head, &rs, SUMMARY_COLS);
 	if (rs.oom)
 		*oom = true;
 	rows_fini(&rs);
@@ -586,25 +496,6 @@ static void summary_fini(struct summary *sm)
 
 /* ---- The verb ---- */
 
-/* The running lab's state directory, malloc'ed, or NULL after saying why. */
-static char *running_lab(void)
-{
-	char err[1024], *state = NULL;
-	int rc = lab_registry_pick(&state, err, sizeof(err));
-
-	if (rc == 0)
-		return state;
-	if (rc == -EEXIST)
-		fprintf(stderr,
-			"palisade flows: several labs are up: %s; choose one with --state DIR\n",
-			err);
-	else
-		fprintf(stderr,
-			"palisade flows: no lab is up (nothing in %s); give --state DIR, --dir DIR or -f FILE\n",
-			LAB_REGISTRY_DIR);
-	return NULL;
-}
-
 static bool one_of(const char *v, const char *a, const char *b)
 {
 	return !strcmp(v, a) || !strcmp(v, b);
@@ -613,11 +504,7 @@ static bool one_of(const char *v, const char *a, const char *b)
 int cmd_flows(int argc, char **argv)
 {
 	static const struct option opts[] = {
-		{"state", required_argument, NULL, 'S'},
-		{"dir", required_argument, NULL, 'D'},
-		{"file", required_argument, NULL, 'f'},
-		{"since", required_argument, NULL, 's'},
-		{"until", required_argument, NULL, 'u'},
+		LOGSRC_OPTIONS,
 		{"action", required_argument, NULL, 'a'},
 		{"namespace", required_argument, NULL, 'n'},
 		{"source", required_argument, NULL, 'F'},
@@ -634,14 +521,15 @@ int cmd_flows(int argc, char **argv)
 						     "PROTO",  "ACTION", "REPORTER",
 						     "POLICY", "FLOWS",	 "BYTES(in/out)"};
 	struct filter flt = {0};
-	struct jsonl_reader rd = {.prog = "palisade flows"};
+	struct jsonl_reader rd = {.prog = PROG};
+	struct logsrc src;
 	struct head *heads = NULL, *h;
 	struct rows rows = {0};
 	struct summary sm = {0};
 	struct strbuf sb;
-	const char *output = "table", *state_opt = NULL, *since = NULL, *until = NULL;
-	char **dirs = NULL, **files = NULL, *state = NULL, *end;
-	size_t ndirs = 0, nfiles = 0, limit = 0, unreadable = 0, at;
+	const char *output = "table";
+	char *end;
+	size_t limit = 0, at;
 	enum out_mode mode;
 	bool oom = false;
 	time_t now = time(NULL);
@@ -649,30 +537,13 @@ int cmd_flows(int argc, char **argv)
 
 	strbuf_init(&sb);
 	strmap_init(&sm.index);
-	dirs = calloc((size_t)argc + 1, sizeof(*dirs));
-	files = calloc((size_t)argc + 1, sizeof(*files));
-	if (!dirs || !files) {
-		fprintf(stderr, "palisade flows: out of memory\n");
+	if (logsrc_init(&src, PROG, FLOWS_LOG, argc)) {
+		fprintf(stderr, PROG ": out of memory\n");
 		goto out;
 	}
 	optind = 1;
 	while ((c = getopt_long(argc, argv, "f:n:o:h", opts, NULL)) != -1) {
 		switch (c) {
-		case 'S':
-			state_opt = optarg;
-			break;
-		case 'D':
-			dirs[ndirs++] = optarg;
-			break;
-		case 'f':
-			files[nfiles++] = optarg;
-			break;
-		case 's':
-			since = optarg;
-			break;
-		case 'u':
-			until = optarg;
-			break;
 		case 'a':
 			flt.action = optarg;
 			break;
@@ -701,8 +572,7 @@ int cmd_flows(int argc, char **argv)
 			errno = 0;
 			limit = strtoul(optarg, &end, 10);
 			if (errno || end == optarg || *end || optarg[0] == '-' || !limit) {
-				fprintf(stderr,
-					"palisade flows: --limit: \"%s\" is not a positive number\n",
+				fprintf(stderr, PROG ": --limit: \"%s\" is not a positive number\n",
 					optarg);
 				goto out;
 			}
@@ -712,12 +582,14 @@ int cmd_flows(int argc, char **argv)
 			rc = 0;
 			goto out;
 		default:
+			if (logsrc_option(&src, c, optarg))
+				break;
 			usage(stderr);
 			goto out;
 		}
 	}
 	if (optind < argc) {
-		fprintf(stderr, "palisade flows: unexpected argument \"%s\"\n", argv[optind]);
+		fprintf(stderr, PROG ": unexpected argument \"%s\"\n", argv[optind]);
 		usage(stderr);
 		goto out;
 	}
@@ -728,106 +600,24 @@ int cmd_flows(int argc, char **argv)
 	} else if (!strcmp(output, "summary")) {
 		mode = OUT_SUMMARY;
 	} else {
-		fprintf(stderr, "palisade flows: -o: \"%s\" is not table, json or summary\n",
-			output);
+		fprintf(stderr, PROG ": -o: \"%s\" is not table, json or summary\n", output);
 		goto out;
 	}
 	if (flt.action && !one_of(flt.action, "allow", "deny")) {
-		fprintf(stderr, "palisade flows: --action: \"%s\" is not allow or deny\n",
-			flt.action);
+		fprintf(stderr, PROG ": --action: \"%s\" is not allow or deny\n", flt.action);
 		goto out;
 	}
 	if (flt.reporter && !one_of(flt.reporter, "src", "dst")) {
-		fprintf(stderr, "palisade flows: --reporter: \"%s\" is not src or dst\n",
-			flt.reporter);
+		fprintf(stderr, PROG ": --reporter: \"%s\" is not src or dst\n", flt.reporter);
 		goto out;
 	}
-	if (since) {
-		flt.has_since = true;
-		if (timearg_parse(since, now, true, &flt.since)) {
-			fprintf(stderr,
-				"palisade flows: --since: \"%s\" is not a duration (30s, 5m, 2h, 1d), an RFC 3339 time or epoch seconds\n",
-				since);
-			goto out;
-		}
-	}
-	if (until) {
-		flt.has_until = true;
-		if (timearg_parse(until, now, false, &flt.until)) {
-			fprintf(stderr,
-				"palisade flows: --until: \"%s\" is not a duration (30s, 5m, 2h, 1d), an RFC 3339 time or epoch seconds\n",
-				until);
-			goto out;
-		}
-	}
-
-	/* Sources: they add up; the running lab only when none is given. */
-	if (!state_opt && !ndirs && !nfiles) {
-		state = running_lab();
-		if (!state)
-			goto out;
-	} else if (state_opt) {
-		state = strdup(state_opt);
-		if (!state) {
-			fprintf(stderr, "palisade flows: out of memory\n");
-			goto out;
-		}
-	}
-	if (state) {
-		size_t before = rd.n;
-
-		e = add_state(&rd, state);
-		if (e == -ENOMEM)
-			fprintf(stderr, "palisade flows: out of memory\n");
-		if (e)
-			goto out;
-		if (rd.n == before) {
-			fprintf(stderr, "palisade flows: no flow logs in %s/nodes/*/flows\n",
-				state);
-			unreadable++;
-		}
-	}
-	for (size_t i = 0; i < ndirs; i++) {
-		e = jsonl_add_dir(&rd, dirs[i], FLOWS_LOG);
-		if (e == -ENOMEM) {
-			fprintf(stderr, "palisade flows: out of memory\n");
-			goto out;
-		}
-		if (e < 0)
-			fprintf(stderr, "palisade flows: %s: %s\n", dirs[i], strerror(-e));
-		else if (e == 0)
-			fprintf(stderr, "palisade flows: %s: no %s files\n", dirs[i], FLOWS_LOG);
-		if (e <= 0)
-			unreadable++;
-	}
-	for (size_t i = 0; i < nfiles; i++) {
-		struct stat st;
-
-		if (stat(files[i], &st) == 0 && S_ISDIR(st.st_mode)) {
-			e = jsonl_add_dir(&rd, files[i], FLOWS_LOG);
-			if (e < 0 && e != -ENOMEM)
-				fprintf(stderr, "palisade flows: %s: %s\n", files[i], strerror(-e));
-			else if (e == 0)
-				fprintf(stderr, "palisade flows: %s: no %s files\n", files[i],
-					FLOWS_LOG);
-			if (e <= 0)
-				unreadable++;
-		} else if (!strcmp(files[i], "-")) {
-			e = jsonl_add(&rd, JSONL_STDIN, strlen(JSONL_STDIN), JSONL_STDIN, 0);
-		} else {
-			e = jsonl_add_file(&rd, files[i]);
-		}
-		if (e == -ENOMEM) {
-			fprintf(stderr, "palisade flows: out of memory\n");
-			goto out;
-		}
-	}
-	unreadable += jsonl_reader_open(&rd);
-	if (unreadable)
+	if (timearg_window_parse(&flt.win, PROG, src.since, src.until, now))
+		goto out;
+	if (logsrc_open(&src, &rd, add_state))
 		goto out;
 	heads = calloc(rd.n + 1, sizeof(*heads));
 	if (!heads) {
-		fprintf(stderr, "palisade flows: out of memory\n");
+		fprintf(stderr, PROG ": out of memory\n");
 		goto out;
 	}
 
@@ -849,13 +639,8 @@ int cmd_flows(int argc, char **argv)
 				fprintf(stderr, "%s:%lu: cannot print the record: %s\n",
 					jsonl_path(&rd.v[at]), rd.v[at].lineno, strerror(-e));
 				rd.malformed++;
-			} else if (limit) {
-				struct row row = {{0}};
-
-				row.cell[0] = strbuf_steal(&sb);
-				rows_push(&rows, &row);
 			} else {
-				fwrite(sb.s, 1, sb.len, stdout);
+				rows_line(&rows, &sb);
 			}
 			break;
 		case OUT_SUMMARY:
@@ -867,27 +652,12 @@ int cmd_flows(int argc, char **argv)
 		stream_next(&rd, at, h, &flt);
 	}
 	if (mode == OUT_TABLE)
-		print_columns(head, &rows, TABLE_COLS);
+		rows_print_table(head, &rows, TABLE_COLS);
 	else if (mode == OUT_JSON)
-		for (size_t i = 0; i < rows.n; i++)
-			fputs(rows_at(&rows, i)->cell[0], stdout);
+		rows_print_lines(&rows);
 	else
 		summary_print(&sm, limit, &oom);
-	if (rows.oom || sm.oom)
-		oom = true;
-	if (rd.malformed)
-		fprintf(stderr, "palisade flows: %lu malformed line(s) skipped\n", rd.malformed);
-	rc = 0;
-	if (oom) {
-		fprintf(stderr, "palisade flows: out of memory; the output is incomplete\n");
-		rc = 2;
-	}
-	if (rd.read_errors)
-		rc = 2;
-	if (fflush(stdout) || ferror(stdout)) {
-		fprintf(stderr, "palisade flows: cannot write the output\n");
-		rc = 2;
-	}
+	rc = logsrc_finish(&rd, oom || rows.oom || sm.oom);
 out:
 	summary_fini(&sm);
 	rows_fini(&rows);
@@ -897,8 +667,6 @@ out:
 	free(heads);
 	jsonl_reader_fini(&rd);
 	strbuf_fini(&sb);
-	free(state);
-	free(dirs);
-	free(files);
+	logsrc_fini(&src);
 	return rc;
 }

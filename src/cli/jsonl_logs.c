@@ -230,6 +230,22 @@ void jsonl_malformed(struct jsonl_reader *rd, const struct jsonl_stream *s, cons
 	rd->malformed++;
 }
 
+bool jsonl_next_rec(struct jsonl_reader *rd, struct jsonl_stream *s, jsonl_parse_fn *parse,
+		    void *rec, const char *what)
+{
+	const char *line;
+	char err[256];
+	size_t len;
+
+	while (jsonl_next(rd, s, &line, &len)) {
+		err[0] = '\0';
+		if (!parse(line, len, rec, err, sizeof(err)))
+			return true;
+		jsonl_malformed(rd, s, err[0] ? err : what);
+	}
+	return false;
+}
+
 const char *jsonl_path(const struct jsonl_stream *s)
 {
 	return s->cur < s->nfiles ? s->files[s->cur].path : s->key;

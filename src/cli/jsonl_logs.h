@@ -84,6 +84,20 @@ size_t jsonl_reader_open(struct jsonl_reader *rd);
 bool jsonl_next(struct jsonl_reader *rd, struct jsonl_stream *s, const char **line, size_t *len);
 /* Reports the line jsonl_next() returned last as "file:line: msg" and counts it. */
 void jsonl_malformed(struct jsonl_reader *rd, const struct jsonl_stream *s, const char *msg);
+
+/*
+ * Parses a line of len bytes into rec: 0, or -errno with a message in err (left empty when
+ * the parser has none to give).  As event_parse() and flowlog_parse() do.
+ */
+typedef int jsonl_parse_fn(const char *line, size_t len, void *rec, char *err, size_t errsize);
+
+/*
+ * The next line of s that parse accepts, parsed into rec: true; false at the end of the
+ * stream.  A line parse rejects is reported as malformed with parse's message, else with
+ * what ("not a flow log record").
+ */
+bool jsonl_next_rec(struct jsonl_reader *rd, struct jsonl_stream *s, jsonl_parse_fn *parse,
+		    void *rec, const char *what);
 /* The file of s being read (s->lineno is the line in it), for other messages. */
 const char *jsonl_path(const struct jsonl_stream *s);
 

@@ -2,6 +2,7 @@
 #include "cli/timearg.h"
 
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -159,4 +160,34 @@ int timearg_parse(const char *s, time_t now, bool round_up, uint64_t *out)
 		return 0;
 	}
 	return -EINVAL;
+}
+
+/* One bound of the window; its message names the option. */
+static int window_bound(const char *prog, const char *opt, const char *arg, time_t now,
+			bool round_up, bool *has, uint64_t *out)
+{
+	if (!arg)
+		return 0;
+	*has = true;
+	if (timearg_parse(arg, now, round_up, out)) {
+		fprintf(stderr,
+			"%s: %s: \"%s\" is not a duration (30s, 5m, 2h, 1d), an RFC 3339 time or epoch seconds\n",
+			prog, opt, arg);
+		return -EINVAL;
+	}
+	return 0;
+}
+
+int timearg_window_parse(struct timearg_window *w, const char *prog, const char *since,
+			 const char *until, time_t now)
+{
+	if (window_bound(prog, "--since", since, now, true, &w->has_since, &w->since) ||
+	    window_bound(prog, "--until", until, now, false, &w->has_until, &w->until))
+		return -EINVAL;
+	return 0;
+}
+
+bool timearg_window_overlaps(const struct timearg_window *w, uint64_t start, uint64_t end)
+{
+	return !(w->has_since && end < w->since) && !(w->has_until && start > w->until);
 }

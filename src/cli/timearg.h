@@ -15,4 +15,20 @@
  */
 int timearg_parse(const char *s, time_t now, bool round_up, uint64_t *out);
 
+/* The window of --since and --until: a bound is set when its option was given. */
+struct timearg_window {
+	bool has_since, has_until;
+	uint64_t since, until;
+};
+
+/*
+ * Fills w from the arguments of --since and --until (NULL: not given), as timearg_parse()
+ * reads them (--since rounding up).  0, or -EINVAL after printing "<prog>: --since: ..." to
+ * stderr.  The strings are borrowed.
+ */
+int timearg_window_parse(struct timearg_window *w, const char *prog, const char *since,
+			 const char *until, time_t now);
+/* Whether [start, end] (epoch seconds) overlaps w: a single time when start == end. */
+bool timearg_window_overlaps(const struct timearg_window *w, uint64_t start, uint64_t end);
+
 #endif

@@ -24,36 +24,12 @@ enum { BYTES_IN, BYTES_OUT };
 
 static const char *const metric_name[] = {"bytes_in", "bytes_out"};
 
-static const struct peers_params bytes_defaults = {
-	.sensitivity = 1.0,
-	.warmup_windows = DETECT_BASELINE_WARMUP_WINDOWS,
-	.warmup_seconds = DETECT_BASELINE_WARMUP_SECONDS,
-	.history = DETECT_BASELINE_HISTORY,
-	.z_threshold = DETECT_BASELINE_Z,
-	.min_ratio = DETECT_BASELINE_RATIO,
-	.floor = DETECT_BYTES_FLOOR,
-	.spread_floor = DETECT_BYTES_SPREAD_FLOOR,
-	.spread_floor_ratio = 0.1,
-	.min_peers = 2,
-	.rearm_windows = DETECT_BASELINE_REARM_WINDOWS,
-	.idle_windows = DETECT_BASELINE_IDLE_WINDOWS,
-	.max_pods = DETECT_BASELINE_MAX_PODS,
-	.max_sets = DETECT_BASELINE_MAX_SETS,
-};
-
 static void *bytes_create(void)
 {
-	return peers_new(2, PEERS_EWMA, false, &bytes_defaults);
-}
+	struct peers_params defaults;
 
-static void bytes_destroy(void *st)
-{
-	peers_free(st);
-}
-
-static int bytes_set_param(void *st, const char *name, double value)
-{
-	return peers_set_param(st, name, value);
+	peers_baseline_params(&defaults, DETECT_BYTES_FLOOR, DETECT_BYTES_SPREAD_FLOOR);
+	return peers_new(2, PEERS_EWMA, false, &defaults);
 }
 
 static void bytes_add(void *st, const struct flowlog_rec *r)
@@ -67,28 +43,21 @@ static void bytes_add(void *st, const struct flowlog_rec *r)
 		peers_add(st, &r->src, v);
 }
 
-struct emit_ctx {
-	detect_emit_fn *emit;
-	void *arg;
-};
-
-static void bytes_finding(void *arg, const struct peers_finding *f)
+static void bytes_describe(const struct peers_finding *f, struct sec_event *e)
 {
-	const struct emit_ctx *c = arg;
 	const char *verb = f->metric == BYTES_IN ? "received" : "sent";
 	uint64_t secs = f->end - f->start;
-	struct sec_event e;
 
 	/* The pod is the destination of what it receives and the source of what it sends. */
-	peers_event(f, "service_bytes_anomaly", metric_name[f->metric], f->metric == BYTES_OUT, &e);
+	peers_event(f, "service_bytes_anomaly", metric_name[f->metric], f->metric == BYTES_OUT, e);
 	if (f->is_set)
-		event_describe(&e,
+		event_describe(e,
 			       "replica set %s/%s %s %.0f bytes in %" PRIu64
 			       " s across %zu pods; its own typical is %.0f (threshold %.0f)",
 			       f->ns, f->name_aggr, verb, f->actual, secs, f->set_pods,
 			       f->own.typical, f->threshold);
 	else if (f->has_peers)
-		event_describe(&e,
+		event_describe(e,
 			       "pod %s/%s (replica set %s) %s %.0f bytes in %" PRIu64
 			       " s; its own typical is %.0f and the median of its %zu peers %.0f "
 			       "(threshold %.0f)",
@@ -96,25 +65,17 @@ static void bytes_finding(void *arg, const struct peers_finding *f)
 			       f->actual, secs, f->own.typical, f->npeers, f->peer.typical,
 			       f->threshold);
 	else
-		event_describe(&e,
+		event_describe(e,
 			       "pod %s/%s (replica set %s) %s %.0f bytes in %" PRIu64
 			       " s; its own typical is %.0f (threshold %.0f)",
 			       f->ns, f->name, f->name_aggr[0] ? f->name_aggr : "-", verb,
 			       f->actual, secs, f->own.typical, f->threshold);
-	c->emit(c->arg, &e);
 }
 
 static void bytes_end_window(void *st, uint64_t start, uint64_t end, detect_emit_fn *emit,
 			     void *arg)
 {
-	struct emit_ctx c = {emit, arg};
-
-	peers_end_window(st, start, end, bytes_finding, &c);
-}
-
-static size_t bytes_memory(const void *st)
-{
-	return peers_memory(st);
+	peers_job_end_window(st, start, end, bytes_describe, emit, arg);
 }
 
 void detect_bytes_stats(const void *st, struct detect_baseline_stats *out)
@@ -132,9 +93,9 @@ const struct detect_job_ops detect_service_bytes_anomaly = {
 	.description = "pods whose bytes in or out jump against their own history and their "
 		       "replica set's other pods; replica sets against their history",
 	.create = bytes_create,
-	.destroy = bytes_destroy,
-	.set_param = bytes_set_param,
+	.destroy = peers_job_destroy,
+	.set_param = peers_job_set_param,
 	.add = bytes_add,
 	.end_window = bytes_end_window,
-	.memory = bytes_memory,
+	.memory = peers_job_memory,
 };

@@ -770,3 +770,61 @@ void peers_event(const struct peers_finding *f, const char *origin, const char *
 	event_add_num(e, "replica_set_typical", f->set_typical);
 	event_add_num(e, "replica_set_pods", (double)f->set_pods);
 }
+
+void peers_baseline_params(struct peers_params *prm, double floor, double spread_floor)
+{
+	*prm = (struct peers_params){
+		.sensitivity = 1.0,
+		.warmup_windows = DETECT_BASELINE_WARMUP_WINDOWS,
+		.warmup_seconds = DETECT_BASELINE_WARMUP_SECONDS,
+		.history = DETECT_BASELINE_HISTORY,
+		.z_threshold = DETECT_BASELINE_Z,
+		.min_ratio = DETECT_BASELINE_RATIO,
+		.floor = floor,
+		.spread_floor = spread_floor,
+		.spread_floor_ratio = 0.1,
+		.min_peers = 2,
+		.rearm_windows = DETECT_BASELINE_REARM_WINDOWS,
+		.idle_windows = DETECT_BASELINE_IDLE_WINDOWS,
+		.max_pods = DETECT_BASELINE_MAX_PODS,
+		.max_sets = DETECT_BASELINE_MAX_SETS,
+	};
+}
+
+void peers_job_destroy(void *st)
+{
+	peers_free(st);
+}
+
+int peers_job_set_param(void *st, const char *name, double value)
+{
+	return peers_set_param(st, name, value);
+}
+
+size_t peers_job_memory(const void *st)
+{
+	return peers_memory(st);
+}
+
+struct emit_ctx {
+	peers_describe_fn *describe;
+	detect_emit_fn *emit;
+	void *arg;
+};
+
+static void emit_finding(void *arg, const struct peers_finding *f)
+{
+	const struct emit_ctx *c = arg;
+	struct sec_event e;
+
+	c->describe(f, &e);
+	c->emit(c->arg, &e);
+}
+
+void peers_job_end_window(void *st, uint64_t start, uint64_t end, peers_describe_fn *describe,
+			  detect_emit_fn *emit, void *arg)
+{
+	struct emit_ctx c = {describe, emit, arg};
+
+	peers_end_window(st, start, end, emit_finding, &c);
+}

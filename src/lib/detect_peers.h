@@ -3,6 +3,7 @@
 #define PALISADE_DETECT_PEERS_H
 
 #include "lib/baseline.h"
+#include "lib/detect.h"
 
 #include <stdbool.h>
 #include <stddef.h>
@@ -127,5 +128,26 @@ void peers_stats(const struct peers *p, struct detect_baseline_stats *out);
  */
 void peers_event(const struct peers_finding *f, const char *origin, const char *metric,
 		 bool pod_is_src, struct sec_event *e);
+
+/*
+ * The parameters the jobs on this engine share (detect_baseline.h, docs/detectors.md), with
+ * the job's floor and spread_floor.
+ */
+void peers_baseline_params(struct peers_params *prm, double floor, double spread_floor);
+
+/* The event of finding f: peers_event() and the description, written by the job. */
+typedef void peers_describe_fn(const struct peers_finding *f, struct sec_event *e);
+
+/*
+ * The struct detect_job_ops functions of a job on this engine, st being the struct peers its
+ * create() made (peers_new()): destroy, set_param and memory as peers_free(),
+ * peers_set_param() and peers_memory(); end_window as peers_end_window(), each finding
+ * becoming the event describe writes, handed to emit.
+ */
+void peers_job_destroy(void *st);
+int peers_job_set_param(void *st, const char *name, double value);
+size_t peers_job_memory(const void *st);
+void peers_job_end_window(void *st, uint64_t start, uint64_t end, peers_describe_fn *describe,
+			  detect_emit_fn *emit, void *arg);
 
 #endif

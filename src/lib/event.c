@@ -2,6 +2,7 @@
 #include "lib/event.h"
 
 #include "lib/cidr.h"
+#include "lib/jsonr.h"
 #include "lib/jsonw.h"
 #include "lib/strbuf.h"
 #include "lib/utf8.h"
@@ -177,45 +178,29 @@ static uint64_t clamp(uint64_t v)
 	return v > (uint64_t)INT64_MAX ? (uint64_t)INT64_MAX : v;
 }
 
-static void put_key(struct strbuf *b, const char *pfx, const char *key)
+/* A member holding a name, "-" when there is none. */
+static void put_name(struct strbuf *b, const char *pfx, const char *key, const char *s)
 {
-	strbuf_puts(b, ",\"");
-	strbuf_puts(b, pfx);
-	strbuf_puts(b, key);
-	strbuf_puts(b, "\":");
-}
-
-static void put_name(struct strbuf *b, const char *s)
-{
-	jsonw_str(b, s[0] ? s : "-");
+	jsonw_key_str(b, pfx, key, s[0] ? s : "-");
 }
 
 static void put_side(struct strbuf *b, const char *pfx, const struct event_side *s)
 {
 	char ip[IPADDR_STRLEN];
 
-	put_key(b, pfx, "_ip");
+	jsonw_key(b, pfx, "_ip");
 	canon_ip(s->ip, ip, sizeof(ip));
-	if (ip[0])
-		jsonw_str(b, ip);
-	else
-		strbuf_puts(b, "null");
-	put_key(b, pfx, "_port");
-	if (s->port >= 0 && s->port <= 65535)
-		strbuf_printf(b, "%d", s->port);
-	else
-		strbuf_puts(b, "null");
-	put_key(b, pfx, "_namespace");
-	put_name(b, s->ns);
-	put_key(b, pfx, "_name");
-	put_name(b, s->name);
-	put_key(b, pfx, "_name_aggr");
-	put_name(b, s->name_aggr);
+	jsonw_str_or_null(b, ip);
+	jsonw_key(b, pfx, "_port");
+	jsonw_int_or_null(b, s->port <= 65535 ? s->port : -1);
+	put_name(b, pfx, "_namespace", s->ns);
+	put_name(b, pfx, "_name", s->name);
+	put_name(b, pfx, "_name_aggr", s->name_aggr);
 }
 
 static void put_strings(struct strbuf *b, const char *key, const char *v, size_t stride, size_t n)
 {
-	put_key(b, key, "");
+	jsonw_key(b, key, "");
 	strbuf_putc(b, '[');
 	for (size_t i = 0; i < n; i++) {
 		if (i)
@@ -234,17 +219,13 @@ int event_print(const struct sec_event *e, struct strbuf *out)
 	strbuf_puts(out, "{\"id\":");
 	jsonw_str(out, e->id);
 	strbuf_printf(out, ",\"time\":%" PRIu64, clamp(e->time));
-	put_key(out, "type", "");
-	jsonw_str(out, e->type);
-	put_key(out, "origin", "");
-	jsonw_str(out, e->origin);
+	jsonw_key_str(out, "type", "", e->type);
+	jsonw_key_str(out, "origin", "", e->origin);
 	strbuf_printf(out, ",\"severity\":%d", sev);
-	put_key(out, "description", "");
-	jsonw_str(out, e->description);
+	jsonw_key_str(out, "description", "", e->description);
 	put_side(out, "source", &e->src);
 	put_side(out, "dest", &e->dst);
-	put_key(out, "host", "");
-	put_name(out, e->host);
+	put_name(out, "host", "", e->host);
 	strbuf_puts(out, ",\"record\":{\"actual\":");
 	jsonw_num(out, e->actual);
 	strbuf_puts(out, ",\"typical\":");
@@ -265,14 +246,10 @@ int event_print(const struct sec_event *e, struct strbuf *out)
 	strbuf_putc(out, '}');
 	if (e->nmitre)
 		put_strings(out, "mitre_ids", e->mitre_ids[0], sizeof(e->mitre_ids[0]), e->nmitre);
-	if (e->mitre_tactic[0]) {
-		put_key(out, "mitre_tactic", "");
-		jsonw_str(out, e->mitre_tactic);
-	}
-	if (e->attack_vector[0]) {
-		put_key(out, "attack_vector", "");
-		jsonw_str(out, e->attack_vector);
-	}
+	if (e->mitre_tactic[0])
+		jsonw_key_str(out, "mitre_tactic", "", e->mitre_tactic);
+	if (e->attack_vector[0])
+		jsonw_key_str(out, "attack_vector", "", e->attack_vector);
 	if (e->nmitigations)
 		put_strings(out, "mitigations", e->mitigations[0], sizeof(e->mitigations[0]),
 			    e->nmitigations);
@@ -282,88 +259,44 @@ int event_print(const struct sec_event *e, struct strbuf *out)
 
 /* ---- parsing -------------------------------------------------------------------------- */
 
-struct pctx {
-	char *err;
-	size_t errsize;
-	char field[64]; /* the field being read, for messages */
-	int rc;
-};
-
-static int fail(struct pctx *p, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-
-/* Records the first error as "<field>: <message>" and returns -EINVAL. */
-static int fail(struct pctx *p, const char *fmt, ...)
-{
-	va_list ap;
-	int n = 0;
-
-	if (p->rc)
-		return p->rc;
-	p->rc = -EINVAL;
-	if (!p->err || !p->errsize)
-		return p->rc;
-	if (p->field[0])
-		n = snprintf(p->err, p->errsize, "%s: ", p->field);
-	if (n < 0 || (size_t)n >= p->errsize)
-		return p->rc;
-	va_start(ap, fmt);
-	vsnprintf(p->err + n, p->errsize - (size_t)n, fmt, ap);
-	va_end(ap);
-	return p->rc;
-}
-
 /* obj's member key, naming it (as "<pfx><key>") for the messages that follow.  NULL when
  * absent, after reporting it when required; a JSON null counts as absent when it may. */
-static json_t *member(struct pctx *p, json_t *obj, const char *pfx, const char *key, bool required,
+static json_t *member(struct jsonr *p, json_t *obj, const char *pfx, const char *key, bool required,
 		      bool null_ok)
 {
 	json_t *v = json_object_get(obj, key);
 
-	snprintf(p->field, sizeof(p->field), "%s%s", pfx, key);
+	jsonr_field(p, pfx, key);
 	if (p->rc)
 		return NULL;
 	if (!v || (json_is_null(v) && null_ok)) {
 		if (required)
-			fail(p, "missing");
+			jsonr_fail(p, "missing");
 		return NULL;
 	}
 	return v;
 }
 
-/* A JSON string without NUL characters, else NULL after reporting it. */
-static const char *str_of(struct pctx *p, json_t *v, const char *what)
-{
-	if (!json_is_string(v)) {
-		fail(p, "expected %s", what);
-		return NULL;
-	}
-	if (strlen(json_string_value(v)) != json_string_length(v)) {
-		fail(p, "contains a NUL character");
-		return NULL;
-	}
-	return json_string_value(v);
-}
-
 /* A string copied into buf (size bytes), cut at a character boundary when longer. */
-static void get_text(struct pctx *p, json_t *obj, const char *key, char *buf, size_t size,
+static void get_text(struct jsonr *p, json_t *obj, const char *key, char *buf, size_t size,
 		     bool required)
 {
 	json_t *v = member(p, obj, "", key, required, !required);
 	const char *s;
 
-	if (v && (s = str_of(p, v, required ? "a string" : "a string or null")))
+	if (v && (s = jsonr_str(p, v, required ? "a string" : "a string or null")))
 		utf8_copy(buf, size, s);
 }
 
 /* A name: a string where "-" means none. */
-static void get_name(struct pctx *p, json_t *obj, const char *key, char *buf, size_t size)
+static void get_name(struct jsonr *p, json_t *obj, const char *key, char *buf, size_t size)
 {
 	get_text(p, obj, key, buf, size, false);
 	if (!strcmp(buf, "-"))
 		buf[0] = '\0';
 }
 
-static void get_u64(struct pctx *p, json_t *obj, const char *pfx, const char *key, uint64_t *out,
+static void get_u64(struct jsonr *p, json_t *obj, const char *pfx, const char *key, uint64_t *out,
 		    bool required)
 {
 	json_t *v = member(p, obj, pfx, key, required, !required);
@@ -371,14 +304,14 @@ static void get_u64(struct pctx *p, json_t *obj, const char *pfx, const char *ke
 	if (!v)
 		return;
 	if (!json_is_integer(v) || json_integer_value(v) < 0) {
-		fail(p, required ? "expected a non-negative integer"
-				 : "expected a non-negative integer or null");
+		jsonr_fail(p, required ? "expected a non-negative integer"
+				       : "expected a non-negative integer or null");
 		return;
 	}
 	*out = (uint64_t)json_integer_value(v);
 }
 
-static void get_ip(struct pctx *p, json_t *obj, const char *key, char *buf, size_t size)
+static void get_ip(struct jsonr *p, json_t *obj, const char *key, char *buf, size_t size)
 {
 	json_t *v = member(p, obj, "", key, false, true);
 	struct ipaddr a;
@@ -390,24 +323,19 @@ static void get_ip(struct pctx *p, json_t *obj, const char *key, char *buf, size
 	if (!s || strlen(s) != json_string_length(v) || ipaddr_parse(s, &a) ||
 	    ipaddr_format(&a, buf, size) < 0) {
 		buf[0] = '\0';
-		fail(p, "expected an IP address or null");
+		jsonr_fail(p, "expected an IP address or null");
 	}
 }
 
-static void get_port(struct pctx *p, json_t *obj, const char *key, int *out)
+static void get_port(struct jsonr *p, json_t *obj, const char *key, int *out)
 {
 	json_t *v = member(p, obj, "", key, false, true);
 
-	if (!v)
-		return;
-	if (!json_is_integer(v) || json_integer_value(v) < 0 || json_integer_value(v) > 65535) {
-		fail(p, "expected an integer 0..65535 or null");
-		return;
-	}
-	*out = (int)json_integer_value(v);
+	if (v)
+		jsonr_port(p, v, out);
 }
 
-static void get_side(struct pctx *p, json_t *root, const char *pfx, struct event_side *s)
+static void get_side(struct jsonr *p, json_t *root, const char *pfx, struct event_side *s)
 {
 	char key[32];
 
@@ -421,7 +349,7 @@ static void get_side(struct pctx *p, json_t *root, const char *pfx, struct event
 }
 
 /* A number, or null (NaN; *has false). */
-static void get_num(struct pctx *p, json_t *rec, const char *key, double *out, bool *has)
+static void get_num(struct jsonr *p, json_t *rec, const char *key, double *out, bool *has)
 {
 	json_t *v = member(p, rec, "record.", key, false, false);
 
@@ -432,7 +360,7 @@ static void get_num(struct pctx *p, json_t *rec, const char *key, double *out, b
 		return;
 	}
 	if (!json_is_number(v)) {
-		fail(p, "expected a number or null");
+		jsonr_fail(p, "expected a number or null");
 		return;
 	}
 	*out = json_number_value(v);
@@ -448,7 +376,7 @@ static bool is_record_key(const char *key)
 	return false;
 }
 
-static void get_record(struct pctx *p, json_t *root, struct sec_event *e)
+static void get_record(struct jsonr *p, json_t *root, struct sec_event *e)
 {
 	json_t *rec = member(p, root, "", "record", false, true), *v;
 	const char *key;
@@ -457,7 +385,7 @@ static void get_record(struct pctx *p, json_t *root, struct sec_event *e)
 	if (!rec)
 		return;
 	if (!json_is_object(rec)) {
-		fail(p, "expected an object or null");
+		jsonr_fail(p, "expected an object or null");
 		return;
 	}
 	get_num(p, rec, "actual", &e->actual, NULL);
@@ -466,31 +394,31 @@ static void get_record(struct pctx *p, json_t *root, struct sec_event *e)
 	get_u64(p, rec, "record.", "window_start", &e->window_start, false);
 	get_u64(p, rec, "record.", "window_end", &e->window_end, false);
 	if (!p->rc && e->window_end < e->window_start)
-		fail(p, "before window_start");
+		jsonr_fail(p, "before window_start");
 	json_object_keylen_foreach(rec, key, keylen, v)
 	{
 		struct event_field *f;
 
 		if (p->rc)
 			return;
-		snprintf(p->field, sizeof(p->field), "record.%s", key);
+		jsonr_field(p, "record.", key);
 		if (strlen(key) != keylen) {
-			fail(p, "key contains a NUL character");
+			jsonr_fail(p, "key contains a NUL character");
 			return;
 		}
 		if (is_record_key(key))
 			continue;
 		if (keylen >= sizeof(e->extra[0].key)) {
-			fail(p, "key longer than %zu bytes", sizeof(e->extra[0].key) - 1);
+			jsonr_fail(p, "key longer than %zu bytes", sizeof(e->extra[0].key) - 1);
 			return;
 		}
 		if (e->nextra == EVENT_MAX_EXTRA) {
-			snprintf(p->field, sizeof(p->field), "record");
-			fail(p, "more than %d extra members", EVENT_MAX_EXTRA);
+			jsonr_field(p, "", "record");
+			jsonr_fail(p, "more than %d extra members", EVENT_MAX_EXTRA);
 			return;
 		}
 		if (!key[0]) {
-			fail(p, "empty key");
+			jsonr_fail(p, "empty key");
 			return;
 		}
 		f = &e->extra[e->nextra];
@@ -499,13 +427,13 @@ static void get_record(struct pctx *p, json_t *root, struct sec_event *e)
 			f->is_num = true;
 			f->num = json_is_null(v) ? NAN : json_number_value(v);
 		} else if (json_is_string(v)) {
-			const char *s = str_of(p, v, "a number, a string or null");
+			const char *s = jsonr_str(p, v, "a number, a string or null");
 
 			if (!s)
 				return;
 			utf8_copy(f->str, sizeof(f->str), s);
 		} else {
-			fail(p, "expected a number, a string or null");
+			jsonr_fail(p, "expected a number, a string or null");
 			return;
 		}
 		e->nextra++;
@@ -513,7 +441,7 @@ static void get_record(struct pctx *p, json_t *root, struct sec_event *e)
 }
 
 /* An array of at most max strings (or null: none) into rows of stride bytes. */
-static void get_strings(struct pctx *p, json_t *root, const char *key, char *rows, size_t stride,
+static void get_strings(struct jsonr *p, json_t *root, const char *key, char *rows, size_t stride,
 			size_t max, size_t *n)
 {
 	json_t *a = member(p, root, "", key, false, true);
@@ -521,18 +449,18 @@ static void get_strings(struct pctx *p, json_t *root, const char *key, char *row
 	if (!a)
 		return;
 	if (!json_is_array(a)) {
-		fail(p, "expected an array of strings or null");
+		jsonr_fail(p, "expected an array of strings or null");
 		return;
 	}
 	if (json_array_size(a) > max) {
-		fail(p, "more than %zu entries", max);
+		jsonr_fail(p, "more than %zu entries", max);
 		return;
 	}
 	for (size_t i = 0; i < json_array_size(a); i++) {
 		const char *s;
 
 		snprintf(p->field, sizeof(p->field), "%s[%zu]", key, i);
-		s = str_of(p, json_array_get(a, i), "a string");
+		s = jsonr_str(p, json_array_get(a, i), "a string");
 		if (!s)
 			return;
 		utf8_copy(rows + i * stride, stride, s);
@@ -542,43 +470,37 @@ static void get_strings(struct pctx *p, json_t *root, const char *key, char *row
 
 int event_parse(const char *line, size_t len, struct sec_event *e, char *err, size_t errsize)
 {
-	struct pctx p = {.err = err, .errsize = errsize};
+	struct jsonr p;
 	json_t *root, *v;
-	json_error_t jerr;
 	const char *s;
 
 	event_init(e);
-	if (err && errsize)
-		err[0] = '\0';
-	root = json_loadb(line, len, JSON_REJECT_DUPLICATES | JSON_ALLOW_NUL, &jerr);
+	jsonr_init(&p, err, errsize);
+	root = jsonr_load(&p, line, len);
 	if (!root)
-		return fail(&p, "invalid JSON at byte %d: %s", jerr.position, jerr.text);
-	if (!json_is_object(root)) {
-		fail(&p, "expected a JSON object");
-		goto out;
-	}
+		return p.rc;
 	v = member(&p, root, "", "id", true, false);
-	if (v && (s = str_of(&p, v, "16 hexadecimal digits"))) {
+	if (v && (s = jsonr_str(&p, v, "16 hexadecimal digits"))) {
 		if (id_valid(s))
 			memcpy(e->id, s, 17);
 		else
-			fail(&p, "expected 16 hexadecimal digits");
+			jsonr_fail(&p, "expected 16 hexadecimal digits");
 	}
 	get_u64(&p, root, "", "time", &e->time, true);
 	v = member(&p, root, "", "type", true, false);
-	if (v && (s = str_of(&p, v, "a string"))) {
+	if (v && (s = jsonr_str(&p, v, "a string"))) {
 		if (!s[0] || strlen(s) >= sizeof(e->type))
-			fail(&p, "expected a non-empty string of at most %zu bytes",
-			     sizeof(e->type) - 1);
+			jsonr_fail(&p, "expected a non-empty string of at most %zu bytes",
+				   sizeof(e->type) - 1);
 		else
 			memcpy(e->type, s, strlen(s) + 1);
 	}
 	get_text(&p, root, "origin", e->origin, sizeof(e->origin), true);
 	if (!p.rc && !e->origin[0])
-		fail(&p, "must not be empty");
+		jsonr_fail(&p, "must not be empty");
 	v = member(&p, root, "", "severity", true, false);
 	if (v && (!json_is_integer(v) || json_integer_value(v) < 0 || json_integer_value(v) > 100))
-		fail(&p, "expected an integer 0..100");
+		jsonr_fail(&p, "expected an integer 0..100");
 	else if (v)
 		e->severity = (int)json_integer_value(v);
 	get_text(&p, root, "description", e->description, sizeof(e->description), true);
@@ -592,7 +514,6 @@ int event_parse(const char *line, size_t len, struct sec_event *e, char *err, si
 	get_text(&p, root, "attack_vector", e->attack_vector, sizeof(e->attack_vector), false);
 	get_strings(&p, root, "mitigations", e->mitigations[0], sizeof(e->mitigations[0]),
 		    EVENT_MAX_MITIGATIONS, &e->nmitigations);
-out:
 	json_decref(root);
 	if (p.rc)
 		event_init(e);

@@ -2,12 +2,14 @@
 #include "lib/flowlog.h"
 
 #include "lib/cidr.h"
+#include "lib/jsonr.h"
+#include "lib/jsonw.h"
 #include "lib/strbuf.h"
+#include "lib/utf8.h"
 
 #include <errno.h>
 #include <inttypes.h>
 #include <jansson.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -16,103 +18,11 @@
 
 /*
  * The printer writes the line directly rather than through a jansson tree: it runs once per
- * record at every flush, and building and dumping a tree costs about ten times as much.  It
- * escapes as jansson's compact dump does (\" \\ \b \f \n \r \t, other control characters as
- * \u00XX, everything else as is), which the unit tests check against jansson itself, and
- * the parser reads the result back with jansson.
+ * record at every flush, and building and dumping a tree costs about ten times as much.  The
+ * strings go through jsonw_str(), which escapes as jansson's compact dump does (the unit tests
+ * check it against jansson itself); they are checked to be valid UTF-8 first, so that it
+ * never has to repair one.  The parser reads the result back with jansson.
  */
-
-/* Well-formed UTF-8 as RFC 3629 (and jansson) define it: no overlong forms, no surrogates,
- * nothing above U+10FFFF. */
-static bool utf8_valid(const char *str)
-{
-	const unsigned char *s = (const unsigned char *)str;
-
-	while (*s) {
-		unsigned c = *s, n, cp;
-
-		if (c < 0x80) {
-			s++;
-			continue;
-		}
-		if (c >= 0xc2 && c <= 0xdf) {
-			n = 1;
-			cp = c & 0x1f;
-		} else if (c >= 0xe0 && c <= 0xef) {
-			n = 2;
-			cp = c & 0x0f;
-		} else if (c >= 0xf0 && c <= 0xf4) {
-			n = 3;
-			cp = c & 0x07;
-		} else {
-			return false;
-		}
-		for (unsigned i = 1; i <= n; i++) {
-			if ((s[i] & 0xc0) != 0x80)
-				return false;
-			cp = cp << 6 | (s[i] & 0x3f);
-		}
-		if ((n == 2 && cp < 0x800) || (n == 3 && cp < 0x10000) || cp > 0x10ffff ||
-		    (cp >= 0xd800 && cp <= 0xdfff))
-			return false;
-		s += n + 1;
-	}
-	return true;
-}
-
-static void put_json_str(struct strbuf *b, const char *s)
-{
-	const char *run = s;
-
-	strbuf_putc(b, '"');
-	for (; *s; s++) {
-		unsigned char c = (unsigned char)*s;
-		const char *esc = NULL;
-		char u[8];
-
-		if (c >= 0x20 && c != '"' && c != '\\')
-			continue;
-		strbuf_add(b, run, (size_t)(s - run));
-		run = s + 1;
-		switch (c) {
-		case '"':
-			esc = "\\\"";
-			break;
-		case '\\':
-			esc = "\\\\";
-			break;
-		case '\b':
-			esc = "\\b";
-			break;
-		case '\f':
-			esc = "\\f";
-			break;
-		case '\n':
-			esc = "\\n";
-			break;
-		case '\r':
-			esc = "\\r";
-			break;
-		case '\t':
-			esc = "\\t";
-			break;
-		default:
-			snprintf(u, sizeof(u), "\\u%04X", c);
-			esc = u;
-		}
-		strbuf_puts(b, esc);
-	}
-	strbuf_add(b, run, (size_t)(s - run));
-	strbuf_putc(b, '"');
-}
-
-static void put_key(struct strbuf *b, const char *pfx, const char *key)
-{
-	strbuf_puts(b, ",\"");
-	strbuf_puts(b, pfx);
-	strbuf_puts(b, key);
-	strbuf_puts(b, "\":");
-}
 
 static void put_list(struct strbuf *b, const char *inner, const char *const *v, size_t n)
 {
@@ -122,32 +32,22 @@ static void put_list(struct strbuf *b, const char *inner, const char *const *v, 
 	for (size_t i = 0; i < n; i++) {
 		if (i)
 			strbuf_putc(b, ',');
-		put_json_str(b, v[i]);
+		jsonw_str(b, v[i]);
 	}
 	strbuf_puts(b, "]}");
 }
 
 static void put_side(struct strbuf *b, const char *pfx, const struct flowlog_side *s)
 {
-	put_key(b, pfx, "_ip");
-	if (s->ip[0])
-		put_json_str(b, s->ip);
-	else
-		strbuf_puts(b, "null");
-	put_key(b, pfx, "_name");
-	put_json_str(b, s->name);
-	put_key(b, pfx, "_name_aggr");
-	put_json_str(b, s->name_aggr);
-	put_key(b, pfx, "_namespace");
-	put_json_str(b, s->ns);
-	put_key(b, pfx, "_port");
-	if (s->port >= 0)
-		strbuf_printf(b, "%d", s->port);
-	else
-		strbuf_puts(b, "null");
-	put_key(b, pfx, "_type");
-	put_json_str(b, s->type);
-	put_key(b, pfx, "_labels");
+	jsonw_key(b, pfx, "_ip");
+	jsonw_str_or_null(b, s->ip);
+	jsonw_key_str(b, pfx, "_name", s->name);
+	jsonw_key_str(b, pfx, "_name_aggr", s->name_aggr);
+	jsonw_key_str(b, pfx, "_namespace", s->ns);
+	jsonw_key(b, pfx, "_port");
+	jsonw_int_or_null(b, s->port);
+	jsonw_key_str(b, pfx, "_type", s->type);
+	jsonw_key(b, pfx, "_labels");
 	put_list(b, "labels", s->labels, s->nlabels);
 }
 
@@ -188,13 +88,10 @@ int flowlog_print(const struct flowlog_rec *rec, struct strbuf *out)
 		      clamp(rec->start_time), clamp(rec->end_time));
 	put_side(out, "source", &rec->src);
 	put_side(out, "dest", &rec->dst);
-	put_key(out, "proto", "");
-	put_json_str(out, rec->proto);
-	put_key(out, "action", "");
-	put_json_str(out, rec->action);
-	put_key(out, "reporter", "");
-	put_json_str(out, rec->reporter);
-	put_key(out, "policies", "");
+	jsonw_key_str(out, "proto", "", rec->proto);
+	jsonw_key_str(out, "action", "", rec->action);
+	jsonw_key_str(out, "reporter", "", rec->reporter);
+	jsonw_key(out, "policies", "");
 	put_list(out, "all_policies", rec->policies, rec->npolicies);
 	strbuf_printf(out,
 		      ",\"bytes_in\":%" PRIu64 ",\"bytes_out\":%" PRIu64 ",\"packets_in\":%" PRIu64
@@ -204,53 +101,27 @@ int flowlog_print(const struct flowlog_rec *rec, struct strbuf *out)
 		      clamp(rec->bytes_in), clamp(rec->bytes_out), clamp(rec->packets_in),
 		      clamp(rec->packets_out), clamp(rec->num_flows), clamp(rec->num_flows_started),
 		      clamp(rec->num_flows_completed), clamp(rec->num_flows_unanswered));
-	put_key(out, "host", "");
-	put_json_str(out, rec->host);
+	jsonw_key_str(out, "host", "", rec->host);
 	strbuf_puts(out, "}\n");
 	return out->oom ? -ENOMEM : 0;
 }
 
 /* ---- parsing --------------------------------------------------------------------------- */
 
+/* A parse (its first error) and the object being read. */
 struct pctx {
+	struct jsonr r;
 	json_t *root;
-	char *err;
-	size_t errsize;
-	const char *field;
-	int rc;
 };
-
-static int fail(struct pctx *p, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-
-/* Records the first error as "<field>: <message>" and returns -EINVAL. */
-static int fail(struct pctx *p, const char *fmt, ...)
-{
-	va_list ap;
-	int n = 0;
-
-	if (p->rc)
-		return p->rc;
-	p->rc = -EINVAL;
-	if (!p->err || !p->errsize)
-		return p->rc;
-	if (p->field)
-		n = snprintf(p->err, p->errsize, "%s: ", p->field);
-	if (n < 0 || (size_t)n >= p->errsize)
-		return p->rc;
-	va_start(ap, fmt);
-	vsnprintf(p->err + n, p->errsize - (size_t)n, fmt, ap);
-	va_end(ap);
-	return p->rc;
-}
 
 /* The value of key, or NULL after reporting it missing (optional keys use json_object_get). */
 static json_t *need(struct pctx *p, const char *key)
 {
 	json_t *v = json_object_get(p->root, key);
 
-	p->field = key;
+	jsonr_field(&p->r, "", key);
 	if (!v)
-		fail(p, "missing");
+		jsonr_fail(&p->r, "missing");
 	return v;
 }
 
@@ -261,7 +132,7 @@ static void get_u64(struct pctx *p, const char *key, uint64_t *out)
 	if (!v)
 		return;
 	if (!json_is_integer(v) || json_integer_value(v) < 0) {
-		fail(p, "expected a non-negative integer");
+		jsonr_fail(&p->r, "expected a non-negative integer");
 		return;
 	}
 	*out = (uint64_t)json_integer_value(v);
@@ -270,19 +141,13 @@ static void get_u64(struct pctx *p, const char *key, uint64_t *out)
 /* A string that fits size (with its NUL) and holds no NUL byte. */
 static const char *str_value(struct pctx *p, json_t *v, size_t size)
 {
-	if (!json_is_string(v)) {
-		fail(p, "expected a string");
+	const char *s = jsonr_str(&p->r, v, "a string");
+
+	if (s && json_string_length(v) >= size) {
+		jsonr_fail(&p->r, "longer than %zu bytes", size - 1);
 		return NULL;
 	}
-	if (strlen(json_string_value(v)) != json_string_length(v)) {
-		fail(p, "contains a NUL character");
-		return NULL;
-	}
-	if (json_string_length(v) >= size) {
-		fail(p, "longer than %zu bytes", size - 1);
-		return NULL;
-	}
-	return json_string_value(v);
+	return s;
 }
 
 static void get_str(struct pctx *p, const char *key, char *buf, size_t size, bool nonempty)
@@ -293,7 +158,7 @@ static void get_str(struct pctx *p, const char *key, char *buf, size_t size, boo
 	if (!v || !(s = str_value(p, v, size)))
 		return;
 	if (nonempty && !s[0]) {
-		fail(p, "must not be empty");
+		jsonr_fail(&p->r, "must not be empty");
 		return;
 	}
 	memcpy(buf, s, strlen(s) + 1);
@@ -317,7 +182,7 @@ static void get_enum(struct pctx *p, const char *key, char *buf, size_t size,
 			return;
 		}
 	}
-	fail(p, "expected one of %s", what);
+	jsonr_fail(&p->r, "expected one of %s", what);
 }
 
 static void get_ip(struct pctx *p, const char *key, char *buf, size_t size)
@@ -334,7 +199,7 @@ static void get_ip(struct pctx *p, const char *key, char *buf, size_t size)
 	s = json_is_string(v) ? json_string_value(v) : NULL;
 	if (!s || ipaddr_parse(s, &a) || ipaddr_format(&a, buf, size) < 0) {
 		buf[0] = '\0';
-		fail(p, "expected an IP address or null");
+		jsonr_fail(&p->r, "expected an IP address or null");
 	}
 }
 
@@ -342,16 +207,8 @@ static void get_port(struct pctx *p, const char *key, int *out)
 {
 	json_t *v = need(p, key);
 
-	if (!v)
-		return;
-	*out = -1;
-	if (json_is_null(v))
-		return;
-	if (!json_is_integer(v) || json_integer_value(v) < 0 || json_integer_value(v) > 65535) {
-		fail(p, "expected an integer 0..65535 or null");
-		return;
-	}
-	*out = (int)json_integer_value(v);
+	if (v)
+		jsonr_port(&p->r, v, out);
 }
 
 /*
@@ -370,17 +227,17 @@ static void get_list(struct pctx *p, const char *key, const char *inner, size_t 
 		return;
 	a = json_is_object(v) ? json_object_get(v, inner) : NULL;
 	if (!json_is_object(v) || !a) {
-		fail(p, "expected {\"%s\":[...]} or null", inner);
+		jsonr_fail(&p->r, "expected {\"%s\":[...]} or null", inner);
 		return;
 	}
 	if (json_is_null(a))
 		return;
 	if (!json_is_array(a)) {
-		fail(p, "%s: expected an array of strings", inner);
+		jsonr_fail(&p->r, "%s: expected an array of strings", inner);
 		return;
 	}
 	if (json_array_size(a) > max) {
-		fail(p, "%s: more than %zu entries", inner, max);
+		jsonr_fail(&p->r, "%s: more than %zu entries", inner, max);
 		return;
 	}
 	for (size_t i = 0; i < json_array_size(a); i++) {
@@ -388,7 +245,7 @@ static void get_list(struct pctx *p, const char *key, const char *inner, size_t 
 
 		if (!json_is_string(s) || strlen(json_string_value(s)) != json_string_length(s) ||
 		    !valid(json_string_value(s))) {
-			fail(p, "%s[%zu]: expected %s", inner, i, shape);
+			jsonr_fail(&p->r, "%s[%zu]: expected %s", inner, i, shape);
 			return;
 		}
 		items[i] = s;
@@ -463,8 +320,6 @@ static void get_side(struct pctx *p, const char *pfx, struct flowlog_side *s, js
 	get_list(p, SIDE_KEY("labels"), "labels", FLOWLOG_MAX_LABELS, valid_label,
 		 "a \"key=value\" string", labels, &s->nlabels, total);
 #undef SIDE_KEY
-	/* The key buffer is reused: error messages were formatted while it was current. */
-	p->field = NULL;
 }
 
 static char *copy_list(char *dst, const char **out, json_t **items, size_t n)
@@ -485,27 +340,19 @@ int flowlog_parse(const char *line, size_t len, struct flowlog_rec *rec, char *e
 	static const char *const reporters[] = {"src", "dst", NULL};
 	json_t *src_labels[FLOWLOG_MAX_LABELS], *dst_labels[FLOWLOG_MAX_LABELS];
 	json_t *policies[FLOWLOG_MAX_POLICIES], *v;
-	struct pctx p = {.err = err, .errsize = errsize};
+	struct pctx p;
 	size_t total = 0;
-	json_error_t jerr;
 	char *dst;
 
 	memset(rec, 0, sizeof(*rec));
-	if (err && errsize)
-		err[0] = '\0';
-	p.root = json_loadb(line, len, JSON_REJECT_DUPLICATES | JSON_ALLOW_NUL, &jerr);
-	if (!p.root) {
-		fail(&p, "invalid JSON at byte %d: %s", jerr.position, jerr.text);
-		return p.rc;
-	}
-	if (!json_is_object(p.root)) {
-		fail(&p, "expected a JSON object");
-		goto out;
-	}
+	jsonr_init(&p.r, err, errsize);
+	p.root = jsonr_load(&p.r, line, len);
+	if (!p.root)
+		return p.r.rc;
 	get_u64(&p, "start_time", &rec->start_time);
 	get_u64(&p, "end_time", &rec->end_time);
-	if (!p.rc && rec->end_time < rec->start_time)
-		fail(&p, "before start_time");
+	if (!p.r.rc && rec->end_time < rec->start_time)
+		jsonr_fail(&p.r, "before start_time");
 	get_side(&p, "source", &rec->src, src_labels, &total);
 	get_side(&p, "dest", &rec->dst, dst_labels, &total);
 	get_str(&p, "proto", rec->proto, sizeof(rec->proto), true);
@@ -524,13 +371,13 @@ int flowlog_parse(const char *line, size_t len, struct flowlog_rec *rec, char *e
 	if (v && !json_is_null(v))
 		get_u64(&p, "num_flows_unanswered", &rec->num_flows_unanswered);
 	get_str(&p, "host", rec->host, sizeof(rec->host), true);
-	if (p.rc)
+	if (p.r.rc)
 		goto out;
 	rec->storage = malloc(total ? total : 1);
 	if (!rec->storage) {
-		p.field = NULL;
-		fail(&p, "out of memory");
-		p.rc = -ENOMEM;
+		jsonr_field(&p.r, "", "");
+		jsonr_fail(&p.r, "out of memory");
+		p.r.rc = -ENOMEM;
 		goto out;
 	}
 	dst = copy_list(rec->storage, rec->src.labels, src_labels, rec->src.nlabels);
@@ -538,11 +385,11 @@ int flowlog_parse(const char *line, size_t len, struct flowlog_rec *rec, char *e
 	copy_list(dst, rec->policies, policies, rec->npolicies);
 out:
 	json_decref(p.root);
-	if (p.rc) {
+	if (p.r.rc) {
 		free(rec->storage);
 		memset(rec, 0, sizeof(*rec));
 	}
-	return p.rc;
+	return p.r.rc;
 }
 
 void flowlog_rec_fini(struct flowlog_rec *rec)

@@ -96,6 +96,36 @@ void jsonw_str(struct strbuf *b, const char *s)
 	strbuf_putc(b, '"');
 }
 
+void jsonw_str_or_null(struct strbuf *b, const char *s)
+{
+	if (s[0])
+		jsonw_str(b, s);
+	else
+		strbuf_puts(b, "null");
+}
+
+void jsonw_int_or_null(struct strbuf *b, int v)
+{
+	if (v >= 0)
+		strbuf_printf(b, "%d", v);
+	else
+		strbuf_puts(b, "null");
+}
+
+void jsonw_key(struct strbuf *b, const char *pfx, const char *key)
+{
+	strbuf_puts(b, ",\"");
+	strbuf_puts(b, pfx);
+	strbuf_puts(b, key);
+	strbuf_puts(b, "\":");
+}
+
+void jsonw_key_str(struct strbuf *b, const char *pfx, const char *key, const char *s)
+{
+	jsonw_key(b, pfx, key);
+	jsonw_str(b, s);
+}
+
 void jsonw_num(struct strbuf *b, double v)
 {
 	char buf[32];

@@ -6,8 +6,8 @@ struct strbuf;
 
 /*
  * Pieces of JSON for the printers that write their lines directly rather than through a
- * jansson tree (events; flowlog.c keeps its own copy of the string escaping).  Output goes
- * to a strbuf, whose oom latch the caller checks once at the end.
+ * jansson tree (events, flow logs; jsonr.h is the reading side).  Output goes to a strbuf,
+ * whose oom latch the caller checks once at the end.
  */
 
 /*
@@ -18,6 +18,16 @@ struct strbuf;
  * to a well-formed character is written as U+FFFD.
  */
 void jsonw_str(struct strbuf *b, const char *s);
+/* Appends s as jsonw_str() does, or null when s is empty. */
+void jsonw_str_or_null(struct strbuf *b, const char *s);
+
+/* Appends v, or null when it is negative (none, as for a port). */
+void jsonw_int_or_null(struct strbuf *b, int v);
+
+/* Appends the key of a member that follows another: ,"<pfx><key>": (neither is escaped). */
+void jsonw_key(struct strbuf *b, const char *pfx, const char *key);
+/* Appends a member that follows another with the string s: jsonw_key(), then jsonw_str(). */
+void jsonw_key_str(struct strbuf *b, const char *pfx, const char *key, const char *s);
 
 /*
  * Appends v as the shortest of "%.15g" and "%.17g" that reads back as the same double

@@ -16,6 +16,8 @@
 #include "lib/event.h"
 #include "lib/strbuf.h"
 
+#include "tmpdir_fixture.h"
+
 #include <arpa/inet.h>
 #include <errno.h>
 #include <netinet/in.h>
@@ -33,20 +35,14 @@ static char dir[64];
 
 static int setup(void **state)
 {
-	char base[] = "/tmp/palisade-es.XXXXXX";
-
-	assert_non_null(mkdtemp(base));
-	snprintf(dir, sizeof(dir), "%s/events", base); /* the sink creates it */
-	plog_set_level(PLOG_ERROR);		       /* the webhook's warnings are expected */
+	tmpdir_setup(dir, sizeof(dir), "es", "events"); /* the sink creates it */
+	plog_set_level(PLOG_ERROR);			/* the webhook's warnings are expected */
 	return 0;
 }
 
 static int teardown(void **state)
 {
-	char cmd[128];
-
-	snprintf(cmd, sizeof(cmd), "rm -rf '%.*s'", (int)(strrchr(dir, '/') - dir), dir);
-	return system(cmd) == 0 ? 0 : -1;
+	return tmpdir_teardown(dir);
 }
 
 /* An event of origin "job<i>" at time 1000 + i. */
@@ -75,22 +71,7 @@ static char *line_of(const struct sec_event *e)
 /* The contents of dir/name, or NULL when it does not exist. */
 static char *slurp(const char *name)
 {
-	char path[128], *buf;
-	FILE *f;
-	long n;
-
-	snprintf(path, sizeof(path), "%s/%s", dir, name);
-	f = fopen(path, "rb");
-	if (!f)
-		return NULL;
-	fseek(f, 0, SEEK_END);
-	n = ftell(f);
-	rewind(f);
-	buf = calloc(1, (size_t)n + 1);
-	assert_non_null(buf);
-	assert_int_equal(fread(buf, 1, (size_t)n, f), (size_t)n);
-	fclose(f);
-	return buf;
+	return tmpdir_slurp(dir, name);
 }
 
 /* The origins of the events in dir/name, in order, as "job1 job2 ..."; every line parses. */

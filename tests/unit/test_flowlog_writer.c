@@ -12,6 +12,8 @@
 
 #include "agent/flowlog_writer.h"
 
+#include "tmpdir_fixture.h"
+
 #include <errno.h>
 #include <signal.h>
 #include <stdio.h>
@@ -25,40 +27,19 @@ static char dir[64];
 
 static int setup(void **state)
 {
-	char base[] = "/tmp/palisade-fw.XXXXXX";
-
-	assert_non_null(mkdtemp(base));
-	snprintf(dir, sizeof(dir), "%s/flows", base); /* the writer creates it */
+	tmpdir_setup(dir, sizeof(dir), "fw", "flows"); /* the writer creates it */
 	return 0;
 }
 
 static int teardown(void **state)
 {
-	char cmd[128];
-
-	snprintf(cmd, sizeof(cmd), "rm -rf '%.*s'", (int)(strrchr(dir, '/') - dir), dir);
-	return system(cmd) == 0 ? 0 : -1;
+	return tmpdir_teardown(dir);
 }
 
 /* The contents of dir/name, or NULL when it does not exist. */
 static char *slurp(const char *name)
 {
-	char path[128], *buf;
-	FILE *f;
-	long n;
-
-	snprintf(path, sizeof(path), "%s/%s", dir, name);
-	f = fopen(path, "rb");
-	if (!f)
-		return NULL;
-	fseek(f, 0, SEEK_END);
-	n = ftell(f);
-	rewind(f);
-	buf = calloc(1, (size_t)n + 1);
-	assert_non_null(buf);
-	assert_int_equal(fread(buf, 1, (size_t)n, f), (size_t)n);
-	fclose(f);
-	return buf;
+	return tmpdir_slurp(dir, name);
 }
 
 static void expect_file(const char *name, const char *want)
