@@ -14,6 +14,26 @@
 
 /* palisade get KIND [NAME] [-n NS] [-o table|yaml|json]: objects of the datastore. */
 
+/*
+ * A GlobalAlert's status (lastExecuted, lastEvent, errorConditions) is what the controller
+ * wrote to <state>/controller/alerts.json of the lab whose datastore this is
+ * (<state>/datastore); it is shown as the object's status.
+ */
+static void add_alert_status(json_t *obj, const char *datastore, const char *name)
+{
+	char *path = NULL;
+	json_t *all, *st;
+
+	if (asprintf(&path, "%s/../controller/alerts.json", datastore) < 0)
+		return;
+	all = json_load_file(path, 0, NULL);
+	free(path);
+	st = json_object_get(all, name);
+	if (json_is_object(st))
+		json_object_set(obj, "status", st);
+	json_decref(all);
+}
+
 static void usage(FILE *f)
 {
 	fprintf(f,
@@ -131,6 +151,8 @@ int cmd_get(int argc, char **argv)
 					resource_ref(r, ref, sizeof(ref)));
 				continue;
 			}
+			if (r->kind == RES_GLOBAL_ALERT)
+				add_alert_status(j, ds, r->meta.name);
 			json_array_append_new(items, j);
 		}
 	}

@@ -114,10 +114,12 @@ else
 	fail alert-fires-above-threshold "events: $(events)" "$(tail -n 5 "$STATE"/logs/controller.log)" \
 		"alerts: $(cat "$STATE/controller/alerts.json" 2>&1)"
 fi
-if jq -e '."denied-by-namespace".lastExecuted > 0' "$STATE/controller/alerts.json" >/dev/null 2>&1; then
+# The status the controller writes back, as `palisade get` shows it.
+got=$("$P" get globalalert denied-by-namespace --datastore "$DS" -o json 2>&1)
+if echo "$got" | jq -e '.status.lastExecuted > 0 and .status.lastEvent > 0 and .status.errorConditions == []' >/dev/null 2>&1; then
 	pass alert-status-written
 else
-	fail alert-status-written "$(cat "$STATE/controller/alerts.json" 2>&1)"
+	fail alert-status-written "$got" "$(cat "$STATE/controller/alerts.json" 2>&1)"
 fi
 
 # ---- ip_sweep_external ---------------------------------------------------------------------
