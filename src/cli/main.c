@@ -24,6 +24,7 @@ static const struct verb verbs[] = {
 	 "detection over every node's flow logs: jobs, alerts, events"},
 	{"flows", cmd_flows, "read the flow logs of a lab's nodes: filter, table, summary"},
 	{"events", cmd_events, "read the security events of a lab's controller: filter, table"},
+	{"feed", cmd_feed, "check a threat feed offline: what it blocks, refuses, fails to parse"},
 	{"lab", cmd_lab, "a cluster of network namespaces on this machine: up, probe, down"},
 	{"lab-responder", cmd_lab_responder, "(internal) a lab pod's port responder"},
 	{"nft-delta", cmd_nft_delta, "(internal) element delta of two renders; --apply sends it"},

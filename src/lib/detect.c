@@ -3,6 +3,7 @@
 
 #include "lib/detect_scan.h"
 #include "lib/detect_baseline.h"
+#include "lib/detect_gtf.h"
 
 #include <errno.h>
 #include <stdlib.h>
@@ -21,6 +22,7 @@ const struct detect_job_ops *const detect_jobs[] = {
 	&detect_port_scan_pods,
 	&detect_service_bytes_anomaly,
 	&detect_pod_outlier_ip_activity,
+	&detect_gtf_suspicious_flow,
 	NULL,
 };
 
