@@ -46,6 +46,7 @@ struct agent {
 	/* metrics */
 	unsigned long applies, apply_errors, load_errors, reloads, files_skipped;
 	unsigned long deltas, delta_elements, delta_fallbacks, patches, patch_fallbacks;
+	unsigned long delta_expired; /* timed elements to delete the kernel had expired first */
 	double last_apply_seconds;
 	size_t rules, sets, endpoints, policies;
 	bool healthy;
@@ -169,6 +170,8 @@ static void reload(struct agent *a)
 	o.nflog_ingress = 1;
 	o.nflog_egress = 2;
 	o.stats = &stats;
+	/* Network-set expiries become timeouts counted from the wall clock (nft_render.h). */
+	o.now = (int64_t)time(NULL);
 	memset(&stats, 0, sizeof(stats));
 	if (g->m->lab) {
 		o.pod_cidrs = &g->m->lab->u.lab.pod_cidr;
@@ -194,17 +197,32 @@ static void reload(struct agent *a)
 		char msg[256];
 
 		if (nft_delta_compute(a->applied, g->script, &delta) == 0 && delta) {
+			struct nft_netlink_stats ns = {0};
 			size_t n = nft_delta_count(delta);
 
-			rc = n ? nft_netlink_apply(delta, msg, sizeof(msg)) : 0;
+			rc = n ? nft_netlink_apply_stats(delta, &ns, msg, sizeof(msg)) : 0;
 			if (rc) {
 				a->delta_fallbacks++;
 				plog(PLOG_WARN,
 				     "delta apply failed, applying the whole table err=\"%s\"",
 				     msg);
+			} else if (!n) {
+				/* Only the timeouts' text moved on with the clock: the elements
+				 * and when they expire are the same. */
+				nft_delta_free(delta);
+				plog(PLOG_INFO, "datastore changed, ruleset unchanged");
+				swap_generation(a, g);
+				result = "unchanged";
+				goto out;
 			} else {
 				a->deltas++;
 				a->delta_elements += n;
+				a->delta_expired += ns.expired;
+				if (ns.expired)
+					plog(PLOG_INFO,
+					     "delta: timed elements already expired in the kernel "
+					     "expired=%zu batches=%zu",
+					     ns.expired, ns.batches);
 				result = "delta";
 			}
 			nft_delta_free(delta);
@@ -275,12 +293,12 @@ static void write_status(struct agent *a, const char *result)
 	n = asprintf(
 		&text,
 		"{\"node\":\"%s\",\"reloads\":%lu,\"applies\":%lu,\"deltas\":%lu,\"patches\":%lu,"
-		"\"apply_errors\":%lu,"
+		"\"delta_expired\":%lu,\"apply_errors\":%lu,"
 		"\"load_errors\":%lu,\"files_skipped\":%lu,\"endpoints\":%zu,\"policies\":%zu,"
 		"\"rules\":%zu,\"sets\":%zu,\"last\":\"%s\"%s}\n",
 		a->cfg->node ? a->cfg->node : "", a->reloads, a->applies, a->deltas, a->patches,
-		a->apply_errors, a->load_errors, a->files_skipped, a->endpoints, a->policies,
-		a->rules, a->sets, result, status_flows(a));
+		a->delta_expired, a->apply_errors, a->load_errors, a->files_skipped, a->endpoints,
+		a->policies, a->rules, a->sets, result, status_flows(a));
 	if (n > 0 && datastore_write(a->cfg->state, "status.json", text, (size_t)n))
 		plog(PLOG_WARN, "cannot write %s/status.json", a->cfg->state);
 	free(text);
@@ -356,6 +374,8 @@ static void on_http(struct evhttp_request *req, void *arg)
 			"# TYPE palisade_delta_elements_total counter\npalisade_delta_elements_total %lu\n"
 			"# HELP palisade_delta_fallbacks_total Deltas the kernel refused (whole table applied instead).\n"
 			"# TYPE palisade_delta_fallbacks_total counter\npalisade_delta_fallbacks_total %lu\n"
+			"# HELP palisade_delta_expired_total Timed elements a delta deleted that the kernel had already expired.\n"
+			"# TYPE palisade_delta_expired_total counter\npalisade_delta_expired_total %lu\n"
 			"# HELP palisade_patches_total Changes applied as patches of chains and sets.\n"
 			"# TYPE palisade_patches_total counter\npalisade_patches_total %lu\n"
 			"# HELP palisade_patch_fallbacks_total Patches the kernel refused (whole table applied instead).\n"
@@ -365,8 +385,8 @@ static void on_http(struct evhttp_request *req, void *arg)
 			"# TYPE palisade_apply_seconds gauge\npalisade_apply_seconds %.6f\n",
 			a->rules, a->sets, a->endpoints, a->policies, a->applies, a->apply_errors,
 			a->load_errors, a->reloads, a->deltas, a->delta_elements,
-			a->delta_fallbacks, a->patches, a->patch_fallbacks, a->files_skipped,
-			a->last_apply_seconds);
+			a->delta_fallbacks, a->delta_expired, a->patches, a->patch_fallbacks,
+			a->files_skipped, a->last_apply_seconds);
 		add_flow_metrics(a, b);
 		evhttp_add_header(evhttp_request_get_output_headers(req), "Content-Type",
 				  "text/plain; version=0.0.4");

@@ -16,6 +16,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 static void usage(FILE *f)
 {
@@ -25,7 +26,9 @@ static void usage(FILE *f)
 		"                      [--flow-aggregation-allowed N] [--flow-aggregation-denied N]\n"
 		"                      [--config FILE]\n"
 		"       palisade agent --dry-run (-f PATH... | --datastore DIR) [--node NAME]\n"
-		"--dry-run prints the nftables ruleset the agent would apply, without root.\n"
+		"                      [--now EPOCH|RFC3339]\n"
+		"--dry-run prints the nftables ruleset the agent would apply, without root;\n"
+		"expiring network-set entries get timeouts counted from --now (default: the clock).\n"
 		"--listen defaults to 127.0.0.1:9099 (\"\" disables /healthz and /metrics).\n"
 		"Flow logs go to <state>/flows/flows.log every --flow-interval seconds (default 15,\n"
 		"or $PALISADE_FLOW_INTERVAL), aggregated at kind N (0-3, default 1) for allowed and\n"
@@ -34,7 +37,7 @@ static void usage(FILE *f)
 		"$PALISADE_FLOW_INTERVAL override it.\n");
 }
 
-static int dry_run(char **paths, int npaths, const char *datastore, const char *node)
+static int dry_run(char **paths, int npaths, const char *datastore, const char *node, int64_t now)
 {
 	struct cli_world w = {0};
 	struct nft_render_opts o;
@@ -69,6 +72,7 @@ static int dry_run(char **paths, int npaths, const char *datastore, const char *
 	o.node = node;
 	o.nflog_ingress = 1;
 	o.nflog_egress = 2;
+	o.now = now;
 	if (w.m->lab) {
 		o.pod_cidrs = &w.m->lab->u.lab.pod_cidr;
 		o.npod_cidrs = 1;
@@ -112,6 +116,29 @@ static int load_config(int argc, char **argv, struct agent_config *cfg, struct a
 	return err == -EINVAL ? 1 : err ? 2 : 0;
 }
 
+/*
+ * --now: seconds since the epoch or an RFC 3339 UTC time, after 1970; 1 after a message
+ * otherwise.
+ */
+static int now_opt(const char *s, int64_t *out)
+{
+	char *end;
+	long long v;
+
+	errno = 0;
+	v = strtoll(s, &end, 10);
+	if (!errno && end != s && !*end && v > 0) {
+		*out = v;
+		return 0;
+	}
+	if (!res_time_parse(s, out) && *out > 0)
+		return 0;
+	fprintf(stderr,
+		"palisade agent: --now takes seconds since the epoch or an RFC 3339 UTC time, not \"%s\"\n",
+		s);
+	return 1;
+}
+
 /* A whole number in [lo, hi] for option name; 1 after a message otherwise. */
 static int flow_opt(const char *name, const char *s, long lo, long hi, long *out)
 {
@@ -146,6 +173,7 @@ int cmd_agent(int argc, char **argv)
 		{"no-flows", no_argument, NULL, 'N'},
 		{"lab", no_argument, NULL, 'L'},
 		{"config", required_argument, NULL, 'c'},
+		{"now", required_argument, NULL, 'T'},
 		{"help", no_argument, NULL, 'h'},
 		{0},
 	};
@@ -155,6 +183,7 @@ int cmd_agent(int argc, char **argv)
 				   .flow_kind_denied = 1};
 	const char *env_interval = getenv("PALISADE_FLOW_INTERVAL");
 	long num = 0;
+	int64_t now = 0;
 	char **paths = calloc((size_t)argc + 1, sizeof(*paths));
 	int npaths = 0, c, bad = 0, dry = 0, rc;
 	struct arena config_arena;
@@ -216,6 +245,9 @@ int cmd_agent(int argc, char **argv)
 			break; /* started by palisade lab: nothing differs yet */
 		case 'c':
 			break; /* loaded first (load_config) */
+		case 'T':
+			bad |= now_opt(optarg, &now);
+			break;
 		case 'h':
 			usage(stdout);
 			arena_fini(&config_arena);
@@ -233,6 +265,11 @@ int cmd_agent(int argc, char **argv)
 		fprintf(stderr, "palisade agent: --dry-run needs -f PATH or --datastore DIR\n");
 		bad = 1;
 	}
+	if (!bad && !dry && now) {
+		fprintf(stderr,
+			"palisade agent: --now goes with --dry-run (the agent uses the clock)\n");
+		bad = 1;
+	}
 	if (!bad && !dry && !cfg.datastore) {
 		fprintf(stderr, "palisade agent: --datastore DIR is required\n");
 		bad = 1;
@@ -244,7 +281,8 @@ int cmd_agent(int argc, char **argv)
 		return 2;
 	}
 	if (dry)
-		rc = dry_run(paths, npaths, npaths ? NULL : cfg.datastore, cfg.node);
+		rc = dry_run(paths, npaths, npaths ? NULL : cfg.datastore, cfg.node,
+			     now ? now : (int64_t)time(NULL));
 	else
 		rc = agent_run(&cfg);
 	arena_fini(&config_arena);

@@ -130,10 +130,14 @@ int cmd_nft_delta(int argc, char **argv)
 	printf("# %zu elements in %zu sets\n", nft_delta_count(d), d->nsets);
 	rc = 0;
 	if (apply) {
-		err = nft_netlink_apply(d, msg, sizeof(msg));
+		struct nft_netlink_stats ns;
+
+		err = nft_netlink_apply_stats(d, &ns, msg, sizeof(msg));
 		if (err) {
 			fprintf(stderr, "palisade nft-delta: %s\n", msg);
 			rc = 2;
+		} else if (ns.expired) {
+			printf("# %zu timed elements had already expired\n", ns.expired);
 		}
 	}
 out:

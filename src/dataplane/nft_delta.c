@@ -18,38 +18,37 @@ static char *span_dup(struct nft_span s)
 	return strndup(s.p, s.n);
 }
 
-static int list_add(char ***v, size_t *n, struct nft_span s)
+/* *out: a malloc'd array of copies of the n spans; *nout counts the copies made. */
+static int copy_list(char ***out, size_t *nout, const struct nft_span *v, size_t n)
 {
-	char **nv = realloc(*v, (*n + 1) * sizeof(*nv));
-
-	if (!nv)
+	if (!n)
+		return 0;
+	*out = calloc(n, sizeof(**out));
+	if (!*out)
 		return -ENOMEM;
-	*v = nv;
-	nv[*n] = span_dup(s);
-	if (!nv[*n])
-		return -ENOMEM;
-	(*n)++;
+	for (size_t i = 0; i < n; i++) {
+		(*out)[i] = span_dup(v[i]);
+		if (!(*out)[i])
+			return -ENOMEM;
+		(*nout)++;
+	}
 	return 0;
 }
 
-/* Fills ds with what is in o and not in n (del) and the other way round (add). */
-static int diff_set(struct nft_script_set *o, struct nft_script_set *n, struct nft_delta_set *ds)
+/* Fills ds with what changed from set o of po to set n of pn (nft_script_diff_set()). */
+static int diff_set(const struct nft_script *po, struct nft_script_set *o,
+		    const struct nft_script *pn, struct nft_script_set *n, struct nft_delta_set *ds)
 {
-	size_t i = 0, j = 0;
-	int err = 0;
+	struct nft_elem_diff d;
+	int err = nft_script_diff_set(po, o, pn, n, &d);
 
-	nft_script_sort_elements(o);
-	nft_script_sort_elements(n);
-	while (!err && (i < o->nel || j < n->nel)) {
-		int c = i == o->nel ? 1 : j == n->nel ? -1 : nft_span_cmp(&o->el[i], &n->el[j]);
-
-		if (c < 0)
-			err = list_add(&ds->del, &ds->ndel, o->el[i++]);
-		else if (c > 0)
-			err = list_add(&ds->add, &ds->nadd, n->el[j++]);
-		else
-			i++, j++;
-	}
+	if (!err)
+		err = copy_list(&ds->del, &ds->ndel, d.del, d.ndel);
+	if (!err)
+		err = copy_list(&ds->gone, &ds->ngone, d.gone, d.ngone);
+	if (!err)
+		err = copy_list(&ds->add, &ds->nadd, d.add, d.nadd);
+	nft_elem_diff_fini(&d);
 	return err;
 }
 
@@ -57,9 +56,12 @@ static void set_fini(struct nft_delta_set *s)
 {
 	for (size_t i = 0; i < s->ndel; i++)
 		free(s->del[i]);
+	for (size_t i = 0; i < s->ngone; i++)
+		free(s->gone[i]);
 	for (size_t i = 0; i < s->nadd; i++)
 		free(s->add[i]);
 	free(s->del);
+	free(s->gone);
 	free(s->add);
 	free(s->name);
 	free(s->type);
@@ -104,8 +106,8 @@ int nft_delta_compute(const char *old_script, const char *new_script, struct nft
 	for (size_t i = 0; i < po.nsets; i++) {
 		struct nft_delta_set *ds = &d->sets[d->nsets];
 
-		err = diff_set(&po.sets[i], &pn.sets[i], ds);
-		if (!err && (ds->ndel || ds->nadd)) {
+		err = diff_set(&po, &po.sets[i], &pn, &pn.sets[i], ds);
+		if (!err && (ds->ndel || ds->ngone || ds->nadd)) {
 			ds->name = span_dup(pn.sets[i].name);
 			ds->type = span_dup(pn.sets[i].type);
 			ds->interval = pn.sets[i].interval;
@@ -134,18 +136,27 @@ size_t nft_delta_count(const struct nft_delta *d)
 	size_t n = 0;
 
 	for (size_t i = 0; d && i < d->nsets; i++)
-		n += d->sets[i].ndel + d->sets[i].nadd;
+		n += d->sets[i].ndel + d->sets[i].ngone + d->sets[i].nadd;
 	return n;
 }
 
-static void put_elems(struct strbuf *out, const char *verb, const struct nft_delta_set *s, char **v,
-		      size_t n, bool key_only)
+/* How put_elems() writes an element. */
+enum put_how {
+	PUT_AS_IS,
+	PUT_KEY,	/* a map delete: the key only */
+	PUT_EXPIRES,	/* an add: a timeout restarts the clock ("expires") */
+	PUT_TIMEOUT_1S, /* the add before a gone element's delete */
+};
+
+static void put_elems(struct strbuf *out, const char *verb, const struct nft_delta_set *s,
+		      char *const *v, size_t n, enum put_how how)
 {
 	if (!n)
 		return;
 	strbuf_printf(out, "%s element inet palisade %s { ", verb, s->name);
 	for (size_t i = 0; i < n; i++) {
-		const char *colon = key_only ? strstr(v[i], " : ") : NULL;
+		const char *colon = how == PUT_KEY ? strstr(v[i], " : ") : NULL;
+		const char *t = how == PUT_EXPIRES ? strstr(v[i], " timeout ") : NULL;
 
 		if (i)
 			strbuf_puts(out, ", ");
@@ -153,15 +164,23 @@ static void put_elems(struct strbuf *out, const char *verb, const struct nft_del
 			strbuf_add(out, v[i], (size_t)(colon - v[i]));
 		else
 			strbuf_puts(out, v[i]);
+		if (t)
+			strbuf_printf(out, " expires %s", t + strlen(" timeout "));
+		if (how == PUT_TIMEOUT_1S)
+			strbuf_puts(out, " timeout 1s");
 	}
 	strbuf_puts(out, " }\n");
 }
 
 void nft_delta_format(const struct nft_delta *d, struct strbuf *out)
 {
+	for (size_t i = 0; d && i < d->nsets; i++) {
+		const struct nft_delta_set *s = &d->sets[i];
+
+		put_elems(out, "add", s, s->gone, s->ngone, PUT_TIMEOUT_1S);
+		put_elems(out, "delete", s, s->gone, s->ngone, PUT_AS_IS);
+		put_elems(out, "delete", s, s->del, s->ndel, s->map ? PUT_KEY : PUT_AS_IS);
+	}
 	for (size_t i = 0; d && i < d->nsets; i++)
-		put_elems(out, "delete", &d->sets[i], d->sets[i].del, d->sets[i].ndel,
-			  d->sets[i].map);
-	for (size_t i = 0; d && i < d->nsets; i++)
-		put_elems(out, "add", &d->sets[i], d->sets[i].add, d->sets[i].nadd, false);
+		put_elems(out, "add", &d->sets[i], d->sets[i].add, d->sets[i].nadd, PUT_EXPIRES);
 }

@@ -18,18 +18,28 @@ struct strbuf;
  * kernel never sees them (a chain's "shared by 2 endpoints" comment changes with the pods).
  *
  * Elements are kept as the renderer prints them: an address or prefix ("10.0.0.9",
- * "192.0.2.0/24"), a named-port tuple ("10.0.0.9 . tcp . 80") or a verdict map entry
- * ("\"cali0123456789a\" : jump ep0_in").  A verdict map entry whose target changes is a
- * delete of the old entry and an add of the new one.
+ * "192.0.2.0/24"), an address with a timeout ("198.51.100.66 timeout 8s"), a named-port tuple
+ * ("10.0.0.9 . tcp . 80") or a verdict map entry ("\"cali0123456789a\" : jump ep0_in").  A
+ * verdict map entry whose target changes is a delete of the old entry and an add of the new
+ * one.
+ *
+ * Elements with a timeout (expiring network-set entries, nft_render.h) are identified by
+ * their key and compared by their absolute expiry (nft_script.h): unchanged expiry, nothing
+ * to send, whatever the two renders' timeouts say; a new, extended or shortened expiry, or an
+ * element turning permanent or timed, is an add of the new element, which updates the one the
+ * kernel holds (no delete).  A timed element that goes away is in gone, not del: the kernel
+ * may already have expired it, and deleting it must then not fail the change.
  */
 struct nft_delta_set {
 	char *name;    /* "as3_n4", "ep_ingress", ... */
 	char *type;    /* the text after "type ": "ipv4_addr", "ifname : verdict", ... */
 	bool interval; /* "flags interval" */
 	bool map;      /* declared with "map" */
-	char **del;    /* elements to delete, sorted as strings */
+	char **del;    /* elements to delete (keys), sorted as strings */
 	size_t ndel;
-	char **add; /* elements to add, sorted as strings */
+	char **gone; /* keys of elements with a timeout to delete, if the kernel still has them */
+	size_t ngone;
+	char **add; /* elements to add or update, sorted by key, with their timeouts */
 	size_t nadd;
 };
 
@@ -46,14 +56,18 @@ struct nft_delta {
  * borrowed.  Pure: no kernel access.
  */
 int nft_delta_compute(const char *old_script, const char *new_script, struct nft_delta **out);
-/* Elements to delete plus elements to add, over every set.  0 for NULL. */
+/* Elements to delete (del and gone) plus elements to add, over every set.  0 for NULL. */
 size_t nft_delta_count(const struct nft_delta *d);
 /* Frees d and everything it holds.  NULL is fine. */
 void nft_delta_free(struct nft_delta *d);
 /*
  * Appends the delta as nft commands for table inet palisade ("delete element inet palisade
  * NAME { ... }" for every set first, then "add element ..."), one transaction when run by
- * libnftables.  Map deletes name the key only.  Used as the slow path and for humans.
+ * libnftables.  Map deletes name the key only.  The gone elements are deleted after an
+ * "add element ... { KEY timeout 1s }", so that the transaction holds whether or not the
+ * kernel still has them; an add with a timeout also says "expires <N>s", so that it restarts
+ * the element's clock even when the timeout equals the one the kernel holds.  Used as the
+ * slow path and for humans.
  */
 void nft_delta_format(const struct nft_delta *d, struct strbuf *out);
 

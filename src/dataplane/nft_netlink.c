@@ -12,6 +12,7 @@
 #include <net/if.h>
 #include <stdarg.h>
 #include <stdbool.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -45,6 +46,7 @@ struct nl_elem {
 	bool end; /* NFT_SET_ELEM_INTERVAL_END */
 	int verdict;
 	char chain[NFT_CHAIN_MAXNAMELEN];
+	uint64_t timeout_ms; /* NFTA_SET_ELEM_TIMEOUT and _EXPIRATION; 0: none (permanent) */
 };
 
 struct nl_list {
@@ -85,17 +87,51 @@ static int kind_of(const struct nft_delta_set *s, enum nl_kind *k, int *fam)
 	return 0;
 }
 
+/*
+ * An element of a hash set of addresses may end in " timeout <N>s" (nft_delta.h): the key
+ * goes to key, N in milliseconds to *ms (0 without a timeout).  0 or -EINVAL.
+ */
+static int split_timeout(const char *txt, char *key, size_t size, uint64_t *ms)
+{
+	const char *t = strstr(txt, " timeout ");
+	size_t n = t ? (size_t)(t - txt) : strlen(txt);
+	char *endp;
+	unsigned long long v;
+
+	*ms = 0;
+	if (n >= size)
+		return -EINVAL;
+	memcpy(key, txt, n);
+	key[n] = '\0';
+	if (!t)
+		return 0;
+	t += strlen(" timeout ");
+	if (*t < '1' || *t > '9')
+		return -EINVAL;
+	errno = 0;
+	v = strtoull(t, &endp, 10);
+	if (errno || strcmp(endp, "s") || v > UINT64_MAX / 1000)
+		return -EINVAL;
+	*ms = v * 1000;
+	return 0;
+}
+
 /* A prefix: the start element, and unless the prefix runs to the end of the address space,
- * the end element at the first address after it. */
+ * the end element at the first address after it.  A single address of a hash set may carry a
+ * timeout. */
 static int enc_addr(struct nl_list *l, const char *txt, int fam, bool interval)
 {
 	unsigned w = fam == 6 ? 16 : 4;
 	struct nl_elem *e;
 	struct cidr c;
 	uint8_t end[16];
+	char key[CIDR_STRLEN];
+	uint64_t ms;
 	bool carry = true;
 
-	if (cidr_parse(txt, &c, NULL) || c.addr.family != fam)
+	if (split_timeout(txt, key, sizeof(key), &ms) || (ms && interval))
+		return -EINVAL;
+	if (cidr_parse(key, &c, NULL) || c.addr.family != fam)
 		return -EINVAL;
 	if (!interval && c.len != w * 8)
 		return -EINVAL;
@@ -104,6 +140,7 @@ static int enc_addr(struct nl_list *l, const char *txt, int fam, bool interval)
 		return -ENOMEM;
 	memcpy(e->key, c.addr.a, w);
 	e->klen = (uint8_t)w;
+	e->timeout_ms = ms;
 	if (!interval)
 		return 0;
 	memcpy(end, c.addr.a, w);
@@ -251,6 +288,8 @@ static uint32_t seq_next = 1;
 struct nl_msg_info {
 	const char *set;
 	bool del;
+	size_t set_idx, gone_idx; /* a gone element's delete: which one (else SIZE_MAX) */
+	int error;		  /* the kernel's answer */
 };
 
 struct nl_batch {
@@ -259,49 +298,78 @@ struct nl_batch {
 	uint32_t seq, first_seq;
 	struct nl_msg_info *info;
 	size_t nmsgs;
+	int batch_error; /* an error answer that names no message of ours (the batch's) */
 };
+
+/*
+ * The delta encoded: per set, the deletes, the gone elements (one message each, so that
+ * the kernel's answer names the element it no longer has) and the adds.
+ */
+struct nl_work {
+	struct nl_list *del, *gone, *add;
+	bool **skip; /* per set, per gone element: the kernel has expired it, leave it out */
+	size_t nsets;
+};
+
+static int put_msg(struct nl_batch *B, const char *set, const struct nl_elem *v, size_t n, bool del,
+		   size_t set_idx, size_t gone_idx)
+{
+	struct nftnl_set *s = nftnl_set_alloc();
+	struct nl_msg_info *mi = &B->info[B->nmsgs];
+	struct nlmsghdr *nlh;
+
+	if (!s)
+		return -ENOMEM;
+	nftnl_set_set_str(s, NFTNL_SET_TABLE, NL_TABLE);
+	nftnl_set_set_str(s, NFTNL_SET_NAME, set);
+	for (size_t i = 0; i < n; i++) {
+		const struct nl_elem *e = &v[i];
+		struct nftnl_set_elem *se = nftnl_set_elem_alloc();
+
+		if (!se) {
+			nftnl_set_free(s);
+			return -ENOMEM;
+		}
+		nftnl_set_elem_set(se, NFTNL_SET_ELEM_KEY, e->key, e->klen);
+		if (e->end)
+			nftnl_set_elem_set_u32(se, NFTNL_SET_ELEM_FLAGS, NFT_SET_ELEM_INTERVAL_END);
+		if (e->chain[0]) {
+			nftnl_set_elem_set_u32(se, NFTNL_SET_ELEM_VERDICT, (uint32_t)e->verdict);
+			nftnl_set_elem_set_str(se, NFTNL_SET_ELEM_CHAIN, e->chain);
+		}
+		/* The expiration as well as the timeout: an element the kernel holds with the
+		 * same timeout would otherwise keep its old expiry (measured on 6.18). */
+		if (e->timeout_ms && !del) {
+			nftnl_set_elem_set_u64(se, NFTNL_SET_ELEM_TIMEOUT, e->timeout_ms);
+			nftnl_set_elem_set_u64(se, NFTNL_SET_ELEM_EXPIRATION, e->timeout_ms);
+		}
+		nftnl_set_elem_add(s, se);
+	}
+	memset(mi, 0, sizeof(*mi));
+	mi->set = set;
+	mi->del = del;
+	mi->set_idx = set_idx;
+	mi->gone_idx = gone_idx;
+	B->nmsgs++;
+	/* No NLM_F_EXCL on adds: adding an element the kernel holds updates its timeout. */
+	nlh = nftnl_nlmsg_build_hdr(mnl_nlmsg_batch_current(B->b),
+				    del ? NFT_MSG_DELSETELEM : NFT_MSG_NEWSETELEM, NFPROTO_INET,
+				    (del ? 0 : NLM_F_CREATE) | NLM_F_ACK, B->seq++);
+	nftnl_set_elems_nlmsg_build_payload(nlh, s);
+	nftnl_set_free(s);
+	if (!mnl_nlmsg_batch_next(B->b))
+		return -ENOSPC; /* the buffer is sized for the delta: a bug */
+	return 0;
+}
 
 static int put_msgs(struct nl_batch *B, const char *set, const struct nl_list *l, bool del)
 {
-	for (size_t off = 0; off < l->n; off += NL_CHUNK) {
-		struct nftnl_set *s = nftnl_set_alloc();
-		struct nlmsghdr *nlh;
+	int err = 0;
 
-		if (!s)
-			return -ENOMEM;
-		nftnl_set_set_str(s, NFTNL_SET_TABLE, NL_TABLE);
-		nftnl_set_set_str(s, NFTNL_SET_NAME, set);
-		for (size_t i = off; i < l->n && i < off + NL_CHUNK; i++) {
-			const struct nl_elem *e = &l->v[i];
-			struct nftnl_set_elem *se = nftnl_set_elem_alloc();
-
-			if (!se) {
-				nftnl_set_free(s);
-				return -ENOMEM;
-			}
-			nftnl_set_elem_set(se, NFTNL_SET_ELEM_KEY, e->key, e->klen);
-			if (e->end)
-				nftnl_set_elem_set_u32(se, NFTNL_SET_ELEM_FLAGS,
-						       NFT_SET_ELEM_INTERVAL_END);
-			if (e->chain[0]) {
-				nftnl_set_elem_set_u32(se, NFTNL_SET_ELEM_VERDICT,
-						       (uint32_t)e->verdict);
-				nftnl_set_elem_set_str(se, NFTNL_SET_ELEM_CHAIN, e->chain);
-			}
-			nftnl_set_elem_add(s, se);
-		}
-		B->info[B->nmsgs].set = set;
-		B->info[B->nmsgs++].del = del;
-		nlh = nftnl_nlmsg_build_hdr(mnl_nlmsg_batch_current(B->b),
-					    del ? NFT_MSG_DELSETELEM : NFT_MSG_NEWSETELEM,
-					    NFPROTO_INET, (del ? 0 : NLM_F_CREATE) | NLM_F_ACK,
-					    B->seq++);
-		nftnl_set_elems_nlmsg_build_payload(nlh, s);
-		nftnl_set_free(s);
-		if (!mnl_nlmsg_batch_next(B->b))
-			return -ENOSPC; /* the buffer is sized for the delta: a bug */
-	}
-	return 0;
+	for (size_t off = 0; !err && off < l->n; off += NL_CHUNK)
+		err = put_msg(B, set, &l->v[off], l->n - off < NL_CHUNK ? l->n - off : NL_CHUNK,
+			      del, SIZE_MAX, SIZE_MAX);
+	return err;
 }
 
 static void say(char *err, size_t errsize, const char *fmt, ...)
@@ -320,8 +388,10 @@ static void say(char *err, size_t errsize, const char *fmt, ...)
 
 /*
  * Reads the kernel's answers: one per message (all were sent with NLM_F_ACK), an error code
- * of 0 for success.  The batch was processed while sendto ran, so the answers are queued;
- * the receive timeout only guards against a kernel that sends fewer.
+ * of 0 for success, kept in B->info.  The kernel goes through the whole batch even after an
+ * error, so every refused message is known.  The batch was processed while sendto ran, so
+ * the answers are queued; the receive timeout only guards against a kernel that sends fewer.
+ * 0 when every answer was 0, else the first error (a socket error with its message in err).
  */
 static int read_acks(struct mnl_socket *nl, struct nl_batch *B, char *err, size_t errsize)
 {
@@ -340,10 +410,8 @@ static int read_acks(struct mnl_socket *nl, struct nl_batch *B, char *err, size_
 		int len = (int)n;
 
 		if (n < 0) {
-			if (!first) {
-				first = -errno;
-				say(err, errsize, "netlink: reading acks: %s", strerror(errno));
-			}
+			first = -errno;
+			say(err, errsize, "netlink: reading acks: %s", strerror(errno));
 			break;
 		}
 		for (; mnl_nlmsg_ok(nlh, len); nlh = mnl_nlmsg_next(nlh, &len)) {
@@ -354,65 +422,64 @@ static int read_acks(struct mnl_socket *nl, struct nl_batch *B, char *err, size_
 				continue;
 			e = mnl_nlmsg_get_payload(nlh);
 			acks++;
-			if (!e->error || first)
+			if (!e->error)
 				continue;
-			first = e->error;
+			first = first ? first : e->error;
 			i = e->msg.nlmsg_seq - B->first_seq;
 			if (i < B->nmsgs)
-				say(err, errsize, "kernel refused %s elements of set %s: ",
-				    B->info[i].del ? "deleting" : "adding", B->info[i].set);
+				B->info[i].error = e->error;
 			else
-				say(err, errsize, "kernel refused the batch: ");
-			if (err && errsize > strlen(err))
-				snprintf(err + strlen(err), errsize - strlen(err), "%s",
-					 strerror(-first));
+				B->batch_error = e->error;
 		}
 	}
 	free(buf);
 	return first;
 }
 
-int nft_netlink_apply(const struct nft_delta *d, char *err, size_t errsize)
+/* Names the first refusal that is not a gone element's ENOENT in err; returns its error. */
+static int say_refused(const struct nl_batch *B, char *err, size_t errsize)
 {
-	struct nl_list *del = NULL, *add = NULL;
+	for (size_t i = 0; i < B->nmsgs; i++) {
+		const struct nl_msg_info *mi = &B->info[i];
+
+		if (!mi->error || (mi->error == -ENOENT && mi->gone_idx != SIZE_MAX))
+			continue;
+		say(err, errsize, "kernel refused %s elements of set %s: %s",
+		    mi->del ? "deleting" : "adding", mi->set, strerror(-mi->error));
+		return mi->error;
+	}
+	say(err, errsize, "kernel refused the batch: %s", strerror(-B->batch_error));
+	return B->batch_error;
+}
+
+/*
+ * Builds one batch from w (leaving out the gone elements marked skip) and sends it.  0 when
+ * the kernel took it (or nothing was left to send).  1 when the only refusals were deletes of
+ * gone elements the kernel no longer has (ENOENT): the batch was aborted, those elements are
+ * marked skip and counted in *expired, and the caller sends again.  Any other error is
+ * returned with its message in err.
+ */
+static int send_batch(const struct nft_delta *d, struct nl_work *w, size_t *expired, char *err,
+		      size_t errsize)
+{
 	struct mnl_socket *nl = NULL;
 	struct nl_batch B;
 	size_t nelem = 0, nmsgs = 0, size;
 	struct timeval tv = {.tv_sec = 5};
 	int rc = 0, sndbuf;
+	size_t nexp = 0;
+	bool other = false;
 
 	memset(&B, 0, sizeof(B));
-	if (err && errsize)
-		err[0] = 0;
-	if (!nft_delta_count(d))
-		return 0;
-	del = calloc(d->nsets, sizeof(*del));
-	add = calloc(d->nsets, sizeof(*add));
-	if (!del || !add) {
-		rc = -ENOMEM;
-		goto out;
+	for (size_t i = 0; i < w->nsets; i++) {
+		nelem += w->del[i].n + w->gone[i].n + w->add[i].n;
+		nmsgs += (w->del[i].n + NL_CHUNK - 1) / NL_CHUNK + w->gone[i].n +
+			 (w->add[i].n + NL_CHUNK - 1) / NL_CHUNK;
 	}
-	for (size_t i = 0; i < d->nsets; i++) {
-		const struct nft_delta_set *s = &d->sets[i];
-
-		rc = enc_list(&del[i], s, s->del, s->ndel, true);
-		if (!rc)
-			rc = enc_list(&add[i], s, s->add, s->nadd, false);
-		if (rc) {
-			say(err, errsize, "set %s (type %s): element not supported", s->name,
-			    s->type);
-			goto out;
-		}
-		nelem += del[i].n + add[i].n;
-		nmsgs +=
-			(del[i].n + NL_CHUNK - 1) / NL_CHUNK + (add[i].n + NL_CHUNK - 1) / NL_CHUNK;
-	}
-	if (!nmsgs)
-		goto out;
 	size = nelem * NL_ELEM_MAX + (nmsgs + 2) * 256 + MNL_SOCKET_BUFFER_SIZE;
 	/* mnl_nlmsg_batch lets the last message run past the limit: twice the room. */
 	B.buf = malloc(2 * size);
-	B.info = calloc(nmsgs, sizeof(*B.info));
+	B.info = calloc(nmsgs + 1, sizeof(*B.info));
 	B.b = B.buf ? mnl_nlmsg_batch_start(B.buf, size) : NULL;
 	if (!B.buf || !B.info || !B.b) {
 		rc = -ENOMEM;
@@ -422,14 +489,21 @@ int nft_netlink_apply(const struct nft_delta *d, char *err, size_t errsize)
 	nftnl_batch_begin(mnl_nlmsg_batch_current(B.b), B.seq++);
 	mnl_nlmsg_batch_next(B.b);
 	B.first_seq = B.seq;
-	for (size_t i = 0; !rc && i < d->nsets; i++)
-		rc = put_msgs(&B, d->sets[i].name, &del[i], true);
-	for (size_t i = 0; !rc && i < d->nsets; i++)
-		rc = put_msgs(&B, d->sets[i].name, &add[i], false);
+	for (size_t i = 0; !rc && i < w->nsets; i++) {
+		for (size_t k = 0; !rc && k < w->gone[i].n; k++)
+			if (!w->skip[i][k])
+				rc = put_msg(&B, d->sets[i].name, &w->gone[i].v[k], 1, true, i, k);
+		if (!rc)
+			rc = put_msgs(&B, d->sets[i].name, &w->del[i], true);
+	}
+	for (size_t i = 0; !rc && i < w->nsets; i++)
+		rc = put_msgs(&B, d->sets[i].name, &w->add[i], false);
 	if (rc) {
 		say(err, errsize, "netlink: building the batch: %s", strerror(-rc));
 		goto out;
 	}
+	if (!B.nmsgs)
+		goto out; /* every element to send was a gone one, and all of them expired */
 	nftnl_batch_end(mnl_nlmsg_batch_current(B.b), B.seq++);
 	seq_next = B.seq;
 	mnl_nlmsg_batch_next(B.b);
@@ -451,6 +525,25 @@ int nft_netlink_apply(const struct nft_delta *d, char *err, size_t errsize)
 		goto out;
 	}
 	rc = read_acks(nl, &B, err, errsize);
+	if (!rc)
+		goto out;
+	/* Refused: was it only deletes of timed elements the kernel has expired meanwhile? */
+	other = B.batch_error != 0;
+	for (size_t i = 0; i < B.nmsgs; i++) {
+		if (B.info[i].error == -ENOENT && B.info[i].gone_idx != SIZE_MAX)
+			nexp++;
+		else if (B.info[i].error)
+			other = true;
+	}
+	if (other) {
+		rc = say_refused(&B, err, errsize);
+	} else if (nexp) {
+		for (size_t i = 0; i < B.nmsgs; i++)
+			if (B.info[i].error)
+				w->skip[B.info[i].set_idx][B.info[i].gone_idx] = true;
+		*expired += nexp;
+		rc = 1;
+	} /* else a socket error, reported by read_acks() */
 out:
 	if (nl)
 		mnl_socket_close(nl);
@@ -458,13 +551,83 @@ out:
 		mnl_nlmsg_batch_stop(B.b);
 	free(B.buf);
 	free(B.info);
-	for (size_t i = 0; d && i < d->nsets; i++) {
-		if (del)
-			free(del[i].v);
-		if (add)
-			free(add[i].v);
-	}
-	free(del);
-	free(add);
 	return rc;
+}
+
+static void work_fini(struct nl_work *w)
+{
+	for (size_t i = 0; i < w->nsets; i++) {
+		if (w->del)
+			free(w->del[i].v);
+		if (w->gone)
+			free(w->gone[i].v);
+		if (w->add)
+			free(w->add[i].v);
+		if (w->skip)
+			free(w->skip[i]);
+	}
+	free(w->del);
+	free(w->gone);
+	free(w->add);
+	free(w->skip);
+}
+
+int nft_netlink_apply_stats(const struct nft_delta *d, struct nft_netlink_stats *st, char *err,
+			    size_t errsize)
+{
+	struct nft_netlink_stats local;
+	struct nl_work w;
+	int rc = 0;
+
+	if (!st)
+		st = &local;
+	memset(st, 0, sizeof(*st));
+	memset(&w, 0, sizeof(w));
+	if (err && errsize)
+		err[0] = 0;
+	if (!nft_delta_count(d))
+		return 0;
+	w.nsets = d->nsets;
+	w.del = calloc(d->nsets, sizeof(*w.del));
+	w.gone = calloc(d->nsets, sizeof(*w.gone));
+	w.add = calloc(d->nsets, sizeof(*w.add));
+	w.skip = calloc(d->nsets, sizeof(*w.skip));
+	if (!w.del || !w.gone || !w.add || !w.skip) {
+		rc = -ENOMEM;
+		goto out;
+	}
+	for (size_t i = 0; i < d->nsets; i++) {
+		const struct nft_delta_set *s = &d->sets[i];
+
+		rc = enc_list(&w.del[i], s, s->del, s->ndel, true);
+		if (!rc)
+			rc = enc_list(&w.gone[i], s, s->gone, s->ngone, true);
+		if (!rc && w.gone[i].n != s->ngone)
+			rc = -EINVAL; /* a gone element is one address of a hash set */
+		if (!rc)
+			rc = enc_list(&w.add[i], s, s->add, s->nadd, false);
+		if (rc) {
+			say(err, errsize, "set %s (type %s): element not supported", s->name,
+			    s->type);
+			goto out;
+		}
+		w.skip[i] = calloc(s->ngone + 1, sizeof(**w.skip));
+		if (!w.skip[i]) {
+			rc = -ENOMEM;
+			goto out;
+		}
+	}
+	/* Every retry leaves out at least one more gone element, so this ends. */
+	do {
+		st->batches++;
+		rc = send_batch(d, &w, &st->expired, err, errsize);
+	} while (rc == 1);
+out:
+	work_fini(&w);
+	return rc;
+}
+
+int nft_netlink_apply(const struct nft_delta *d, char *err, size_t errsize)
+{
+	return nft_netlink_apply_stats(d, NULL, err, errsize);
 }

@@ -70,24 +70,43 @@ static void put_span(struct strbuf *b, const struct nft_span *s)
 	strbuf_add(b, s->p, s->n);
 }
 
-/* "VERB element inet palisade NAME { a, b }"; map deletes name the key only. */
+/* How put_elements() writes an element. */
+enum put_how {
+	PUT_AS_IS,
+	PUT_KEY,	/* a map delete: the key only */
+	PUT_EXPIRES,	/* an add to an existing set: a timeout restarts the clock */
+	PUT_TIMEOUT_1S, /* the add that makes a gone element's delete hold */
+};
+
+/* "VERB element inet palisade NAME { a, b }". */
 static void put_elements(struct strbuf *b, const char *verb, const struct nft_script_set *set,
-			 const struct nft_span *const *v, size_t n, bool key_only)
+			 const struct nft_span *v, size_t n, enum put_how how)
 {
+	static const char kw[] = " timeout ";
+
 	if (!n)
 		return;
 	strbuf_printf(b, "%s element %s ", verb, table);
 	put_span(b, &set->name);
 	strbuf_puts(b, " { ");
 	for (size_t i = 0; i < n; i++) {
-		const char *colon = key_only ? memmem(v[i]->p, v[i]->n, " : ", 3) : NULL;
+		const char *colon = how == PUT_KEY ? memmem(v[i].p, v[i].n, " : ", 3) : NULL;
+		const char *t =
+			how == PUT_EXPIRES ? memmem(v[i].p, v[i].n, kw, sizeof(kw) - 1) : NULL;
 
 		if (i)
 			strbuf_puts(b, ", ");
 		if (colon)
-			strbuf_add(b, v[i]->p, (size_t)(colon - v[i]->p));
+			strbuf_add(b, v[i].p, (size_t)(colon - v[i].p));
 		else
-			put_span(b, v[i]);
+			put_span(b, &v[i]);
+		if (t) {
+			strbuf_puts(b, " expires ");
+			strbuf_add(b, t + sizeof(kw) - 1,
+				   v[i].n - (size_t)(t - v[i].p) - (sizeof(kw) - 1));
+		}
+		if (how == PUT_TIMEOUT_1S)
+			strbuf_puts(b, " timeout 1s");
 	}
 	strbuf_puts(b, " }\n");
 }
@@ -95,52 +114,40 @@ static void put_elements(struct strbuf *b, const char *verb, const struct nft_sc
 /* A new set or map with all its elements in one command.  0 or -ENOMEM. */
 static int put_new_set(struct strbuf *b, const struct nft_script_set *s)
 {
-	const struct nft_span **v = calloc(s->nel + 1, sizeof(*v));
-
-	if (!v)
-		return -ENOMEM;
 	strbuf_printf(b, "add %s %s ", s->map ? "map" : "set", table);
 	put_span(b, &s->name);
 	strbuf_puts(b, " { type ");
 	put_span(b, &s->type);
-	strbuf_puts(b, s->interval ? "; flags interval; }\n" : "; }\n");
-	for (size_t i = 0; i < s->nel; i++)
-		v[i] = &s->el[i];
-	put_elements(b, "add", s, v, s->nel, false);
-	free(v);
+	if (s->flags.n) {
+		strbuf_puts(b, "; flags ");
+		put_span(b, &s->flags);
+	}
+	strbuf_puts(b, "; }\n");
+	put_elements(b, "add", s, s->el, s->nel, PUT_AS_IS);
 	return 0;
 }
 
-/* Elements of o not in n (del) and of n not in o (add), both sorted first. */
-static int diff_elements(struct nft_script_set *o, struct nft_script_set *n, struct strbuf *del,
+/*
+ * The element changes of a set the patch keeps (nft_script_diff_set()): deletes into del,
+ * adds and updates into add.  A timed element that went away may have expired in the kernel
+ * already, and a delete of a missing element would fail the whole transaction, so it is
+ * first added with a 1 s timeout (an update when the kernel still holds it), then deleted.
+ */
+static int diff_elements(const struct nft_script *po, struct nft_script_set *o,
+			 const struct nft_script *pn, struct nft_script_set *n, struct strbuf *del,
 			 struct strbuf *add, size_t *count)
 {
-	const struct nft_span **dv = calloc(o->nel + 1, sizeof(*dv));
-	const struct nft_span **av = calloc(n->nel + 1, sizeof(*av));
-	size_t i = 0, j = 0, nd = 0, na = 0;
+	struct nft_elem_diff d;
+	int err = nft_script_diff_set(po, o, pn, n, &d);
 
-	if (!dv || !av) {
-		free(dv);
-		free(av);
-		return -ENOMEM;
-	}
-	nft_script_sort_elements(o);
-	nft_script_sort_elements(n);
-	while (i < o->nel || j < n->nel) {
-		int c = i == o->nel ? 1 : j == n->nel ? -1 : nft_span_cmp(&o->el[i], &n->el[j]);
-
-		if (c < 0)
-			dv[nd++] = &o->el[i++];
-		else if (c > 0)
-			av[na++] = &n->el[j++];
-		else
-			i++, j++;
-	}
-	put_elements(del, "delete", n, dv, nd, n->map);
-	put_elements(add, "add", n, av, na, false);
-	*count += nd + na;
-	free(dv);
-	free(av);
+	if (err)
+		return err;
+	put_elements(del, "add", n, d.gone, d.ngone, PUT_TIMEOUT_1S);
+	put_elements(del, "delete", n, d.gone, d.ngone, PUT_AS_IS);
+	put_elements(del, "delete", n, d.del, d.ndel, n->map ? PUT_KEY : PUT_AS_IS);
+	put_elements(add, "add", n, d.add, d.nadd, PUT_EXPIRES);
+	*count += d.ndel + d.ngone + d.nadd;
+	nft_elem_diff_fini(&d);
 	return 0;
 }
 
@@ -203,12 +210,13 @@ static int diff_sets(struct nft_script *po, struct nft_script *pn, struct strbuf
 			continue;
 		}
 		ix.kept[k] = true;
-		if (o->map != n->map || o->interval != n->interval ||
+		if (o->map != n->map || !nft_span_eq(&o->flags, &n->flags) ||
 		    !nft_span_eq(&o->type, &n->type)) {
 			err = -EAGAIN;
 			break;
 		}
-		err = diff_elements(o, n, &sec[SEC_DEL_ELEMS], &sec[SEC_ADD_ELEMS], &st->elements);
+		err = diff_elements(po, o, pn, n, &sec[SEC_DEL_ELEMS], &sec[SEC_ADD_ELEMS],
+				    &st->elements);
 		st->sets_changed += st->elements != before;
 	}
 	for (size_t k = 0; !err && k < po->nsets; k++) {

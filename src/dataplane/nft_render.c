@@ -2,6 +2,7 @@
 #include "dataplane/nft_render.h"
 
 #include "dataplane/nft_render_int.h"
+#include "dataplane/nft_script.h"
 #include "lib/ifname.h"
 #include "lib/model.h"
 #include "lib/strbuf.h"
@@ -193,6 +194,21 @@ static bool cidr_is_single(const struct cidr *c)
 	return c->len == (c->addr.family == 6 ? 128 : 32);
 }
 
+/*
+ * What entry c of network set n becomes in a hash set: 0 for a permanent element, else the
+ * expiry to render as a timeout; -1 when it has expired and is left out (nft_render.h).
+ */
+static int64_t entry_expiry(const struct nft_ctx *R, const struct m_netset *n, size_t c)
+{
+	int64_t e = n->expires ? n->expires[c] : 0;
+
+	if (!e || !R->now)
+		return 0;
+	if (e <= R->now)
+		return -1;
+	return e - R->now > NFT_RENDER_TIMEOUT_MAX ? 0 : e;
+}
+
 /* First pass: what this node's script holds. */
 static int plan(struct nft_ctx *R)
 {
@@ -240,14 +256,22 @@ static int plan(struct nft_ctx *R)
 		if (as->endpoints_only)
 			continue;
 		for (size_t n = bitset_next(&as->sets, 0); n < as->sets.nbits;
-		     n = bitset_next(&as->sets, n + 1))
+		     n = bitset_next(&as->sets, n + 1)) {
+			/* An empty network set (a quarantine set between two blocks) keeps its
+			 * rules too, so its first entry is an element change, not a patch. */
+			if (!m->sets[n].nnets)
+				R->as_has[s][NFT_E4] = R->as_has[s][NFT_N4] = true;
 			for (size_t c = 0; c < m->sets[n].nnets; c++) {
 				int v6 = m->sets[n].nets[c].addr.family == 6;
 
 				/* Both sets, whichever the entry goes to: a feed whose entries
 				 * turn from prefixes into addresses changes elements, not rules. */
 				R->as_has[s][NFT_E4 + v6] = R->as_has[s][NFT_N4 + v6] = true;
+				if (cidr_is_single(&m->sets[n].nets[c]) &&
+				    entry_expiry(R, &m->sets[n], c) > 0)
+					R->timed = true;
 			}
+		}
 	}
 	return 0;
 }
@@ -278,30 +302,50 @@ static void elems_end(struct elems *el)
 		strbuf_puts(el->out, " }\n");
 }
 
-static int cmp_ipaddr(const void *a, const void *b)
+/* An element of a hash set of addresses and when it expires (0: never). */
+struct addr_elem {
+	struct ipaddr ip;
+	int64_t expires;
+};
+
+static int cmp_addr_elem(const void *a, const void *b)
 {
-	return ipaddr_cmp(a, b);
+	const struct addr_elem *x = a, *y = b;
+
+	return ipaddr_cmp(&x->ip, &y->ip);
 }
 
-static void set_head(struct strbuf *out, const char *name, const char *type, bool interval)
+/* flags: NULL, "interval" or "timeout". */
+static void set_head(struct strbuf *out, const char *name, const char *type, const char *flags)
 {
 	strbuf_printf(out, "\tset %s {\n\t\ttype %s\n", name, type);
-	if (interval)
-		strbuf_puts(out, "\t\tflags interval\n");
+	if (flags)
+		strbuf_printf(out, "\t\tflags %s\n", flags);
 }
 
-/* A hash set of single addresses: v is sorted and de-duplicated here. */
-static void put_addr_set(struct strbuf *out, const char *name, int fam, struct ipaddr *v, size_t n)
+/*
+ * A hash set of single addresses, declared `flags timeout` when timeout says so: v is sorted
+ * here and each address printed once, permanent when any of its entries is, else with a
+ * timeout up to its latest expiry.
+ */
+static void put_addr_set(struct strbuf *out, int64_t now, const char *name, int fam, bool timeout,
+			 struct addr_elem *v, size_t n)
 {
 	struct elems el = {out, 0};
-	char buf[IPADDR_STRLEN];
+	char buf[IPADDR_STRLEN + 48];
 
-	set_head(out, name, fam == 6 ? "ipv6_addr" : "ipv4_addr", false);
-	qsort(v, n, sizeof(*v), cmp_ipaddr);
-	for (size_t i = 0; i < n; i++) {
-		if (i && ipaddr_equal(&v[i], &v[i - 1]))
-			continue;
-		ipaddr_format(&v[i], buf, sizeof(buf));
+	set_head(out, name, fam == 6 ? "ipv6_addr" : "ipv4_addr", timeout ? "timeout" : NULL);
+	qsort(v, n, sizeof(*v), cmp_addr_elem);
+	for (size_t i = 0, j; i < n; i = j) {
+		int64_t e = v[i].expires;
+		int len;
+
+		for (j = i + 1; j < n && ipaddr_equal(&v[j].ip, &v[i].ip); j++)
+			e = !e || !v[j].expires ? 0 : v[j].expires > e ? v[j].expires : e;
+		len = ipaddr_format(&v[i].ip, buf, sizeof(buf));
+		if (e && len > 0)
+			snprintf(buf + len, sizeof(buf) - (size_t)len, " timeout %llds",
+				 (long long)(e - now));
 		elem(&el, buf);
 	}
 	elems_end(&el);
@@ -314,7 +358,7 @@ static void put_prefix_set(struct strbuf *out, const char *name, int fam, struct
 	struct elems el = {out, 0};
 	char buf[CIDR_STRLEN];
 
-	set_head(out, name, fam == 6 ? "ipv6_addr" : "ipv4_addr", true);
+	set_head(out, name, fam == 6 ? "ipv6_addr" : "ipv4_addr", "interval");
 	n = cidr_merge(v, n);
 	for (size_t i = 0; i < n; i++) {
 		nft_format_cidr(&v[i], buf, sizeof(buf));
@@ -337,7 +381,7 @@ static int put_pod_sets(struct nft_ctx *R, int fam, bool *any)
 	const struct model *m = R->m;
 	const char *sfx = fam == 6 ? "6" : "";
 	struct cidr *pc = NULL;
-	struct ipaddr *ips = NULL;
+	struct addr_elem *ips = NULL;
 	size_t npc = 0, nips = 0, cap = 0;
 	char name[32];
 	int err = -ENOMEM;
@@ -361,13 +405,13 @@ static int put_pod_sets(struct nft_ctx *R, int fam, bool *any)
 	for (size_t i = 0; i < m->neps; i++)
 		for (size_t a = 0; a < m->eps[i].nips; a++)
 			if (m->eps[i].ips[a].family == fam)
-				ips[nips++] = m->eps[i].ips[a];
+				ips[nips++].ip = m->eps[i].ips[a];
 	snprintf(name, sizeof(name), "pod_cidrs%s", sfx);
 	begin_obj(R);
 	put_prefix_set(R->out, name, fam, pc, npc);
 	snprintf(name, sizeof(name), "endpoint_ips%s", sfx);
 	begin_obj(R);
-	put_addr_set(R->out, name, fam, ips, nips);
+	put_addr_set(R->out, R->now, name, fam, false, ips, nips);
 	*any = true;
 	err = 0;
 out:
@@ -380,7 +424,7 @@ static int put_addrset(struct nft_ctx *R, uint32_t s)
 {
 	const struct model *m = R->m;
 	const struct m_addrset *as = &m->addrsets[s];
-	struct ipaddr *ips = NULL;
+	struct addr_elem *ips = NULL;
 	struct cidr *nets = NULL;
 	size_t nips = 0, nnets = 0, capips = 0, capnets = 0;
 	char name[32];
@@ -412,24 +456,28 @@ static int put_addrset(struct nft_ctx *R, uint32_t s)
 		     e = bitset_next(&as->eps, e + 1))
 			for (size_t a = 0; a < m->eps[e].nips; a++)
 				if (m->eps[e].ips[a].family == fam)
-					ips[nips++] = m->eps[e].ips[a];
+					ips[nips++] = (struct addr_elem){m->eps[e].ips[a], 0};
 		/* Network-set entries: single addresses join the hash set (one element changes
-		 * in O(1) there), prefixes go to the interval set.  Kubernetes peers never
-		 * match network sets. */
+		 * in O(1) there, and it can time out), prefixes go to the interval set.
+		 * Kubernetes peers never match network sets. */
 		for (size_t n = bitset_next(&as->sets, 0);
 		     !as->endpoints_only && n < as->sets.nbits; n = bitset_next(&as->sets, n + 1))
 			for (size_t c = 0; c < m->sets[n].nnets; c++) {
 				const struct cidr *net = &m->sets[n].nets[c];
+				int64_t e;
 
 				if (net->addr.family != fam)
 					continue;
-				if (cidr_is_single(net))
-					ips[nips++] = net->addr;
-				else
+				if (!cidr_is_single(net)) {
 					nets[nnets++] = *net;
+					continue;
+				}
+				e = entry_expiry(R, &m->sets[n], c);
+				if (e >= 0)
+					ips[nips++] = (struct addr_elem){net->addr, e};
 			}
 		snprintf(name, sizeof(name), "a%08x_e%d", R->names.as[s], fam);
-		put_addr_set(R->out, name, fam, ips, nips);
+		put_addr_set(R->out, R->now, name, fam, !as->endpoints_only, ips, nips);
 		if (as->endpoints_only)
 			continue;
 		snprintf(name, sizeof(name), "a%08x_n%d", R->names.as[s], fam);
@@ -504,7 +552,7 @@ static int put_np_set(struct nft_ctx *R, size_t k)
 		set_head(R->out, name,
 			 fam == 6 ? "ipv6_addr . inet_proto . inet_service"
 				  : "ipv4_addr . inet_proto . inet_service",
-			 false);
+			 NULL);
 		for (size_t i = 0; i < n; i++) {
 			if (i && !cmp_np_elem(&v[i], &v[i - 1]))
 				continue;
@@ -923,6 +971,7 @@ int nft_render(const struct model *m, const struct nft_render_opts *o, struct st
 	R.node = o ? o->node : NULL;
 	R.pod = o ? o->pod_cidrs : NULL;
 	R.npod = o && o->pod_cidrs ? o->npod_cidrs : 0;
+	R.now = o ? o->now : 0;
 	R.ep_on = calloc(m->neps + 1, sizeof(*R.ep_on));
 	R.as_used = calloc(m->naddrsets + 1, sizeof(*R.as_used));
 	R.as_has = calloc(m->naddrsets + 1, sizeof(*R.as_has));
@@ -942,6 +991,13 @@ int nft_render(const struct model *m, const struct nft_render_opts *o, struct st
 	if (err)
 		goto out;
 
+	if (R.timed) {
+		char when[RES_TIME_STRLEN];
+
+		res_time_format(R.now, when, sizeof(when));
+		strbuf_printf(out, NFT_SCRIPT_NOW "%lld (%s): element timeouts count from here\n",
+			      (long long)R.now, when);
+	}
 	strbuf_puts(out, "add table inet palisade\ndelete table inet palisade\n"
 			 "table inet palisade {\n");
 	err = put_pod_sets(&R, 4, &pods4);

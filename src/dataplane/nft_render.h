@@ -30,7 +30,31 @@ struct nft_render_opts {
 	uint16_t nflog_ingress;		/* NFLOG group for ingress decisions, default 1 */
 	uint16_t nflog_egress;		/* NFLOG group for egress decisions, default 2 */
 	struct nft_render_stats *stats; /* filled in when not NULL */
+	/*
+	 * Wall-clock seconds since the epoch that network-set expiries are rendered against
+	 * (the agent passes the clock, `agent --dry-run` the clock or --now).  An entry
+	 * expiring at E > now becomes an element with `timeout <E - now>s`; one with E <= now
+	 * is left out.  0: no clock, expiring entries are rendered as permanent elements (what
+	 * eval assumes).
+	 */
+	int64_t now;
 };
+
+/*
+ * Expiring network-set entries (the response's quarantine, DESIGN §8) are kernel set-element
+ * timeouts, so that a block ends on time even when no agent runs.  The hash sets a network set
+ * can add to (a<K>_e4 / _e6 of every selector that is not a Kubernetes peer) are always
+ * declared `flags timeout`, so that the first expiring entry never changes a declaration.  An
+ * address that is both permanent (an endpoint, another entry) and expiring is permanent; one
+ * that expires twice takes the later time.  An expiry more than NFT_RENDER_TIMEOUT_MAX seconds
+ * after now is rendered as permanent (the kernel takes timeouts up to about 584 years, the
+ * annotation times up to the year 9999).
+ *
+ * Timeouts are relative to the render, so a script with any of them starts with the line
+ * "# now=<seconds> (<RFC 3339>): ..." (NFT_SCRIPT_NOW, nft_script.h); with it an element's
+ * absolute expiry is now + its timeout, and two renders compare by that (nft_delta.h).
+ */
+#define NFT_RENDER_TIMEOUT_MAX (10LL * 366 * 86400)
 
 /*
  * The packet mark bit a Pass rule sets before it returns from a policy chain; the tier chain

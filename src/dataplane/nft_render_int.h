@@ -56,6 +56,8 @@ struct nft_ctx {
 	struct nft_np_set *np;
 	size_t nnp, capnp;
 	size_t nobj; /* top-level objects printed so far (blank lines between) */
+	int64_t now; /* nft_render_opts.now */
+	bool timed;  /* some element has a timeout: the script starts with NFT_SCRIPT_NOW */
 	bool oom;
 };
 

@@ -350,6 +350,7 @@ static int add_netset(struct model *m, const struct resource *r)
 	s->name = r->meta.name;
 	s->nets = r->u.netset.nets;
 	s->nnets = r->u.netset.nnets;
+	s->expires = r->u.netset.expires;
 	s->ns_idx = MODEL_NONE;
 	s->labels = r->meta.labels;
 	if (r->kind == RES_NETWORK_SET) {

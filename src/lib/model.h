@@ -88,6 +88,10 @@ struct m_netset {
 	struct labels labels; /* effective (namespaced sets inherit pcns.*) */
 	const struct cidr *nets;
 	size_t nnets;
+	/* Per entry of nets: when it expires (seconds since the epoch), 0 for never; NULL when
+	 * none does (resource.h).  Only the dataplane looks at it: eval, matrix and enrichment
+	 * have no clock and treat an expiring entry as present. */
+	const int64_t *expires;
 	const struct resource *res;
 };
 

@@ -284,11 +284,23 @@ struct res_tier {
 	enum rule_action default_action; /* ACTION_DENY (default) or ACTION_PASS */
 };
 
-/* NetworkSet and GlobalNetworkSet: labels are in meta. */
+/*
+ * NetworkSet and GlobalNetworkSet: labels are in meta.  Entries may expire (the response's
+ * quarantine sets, DESIGN §8): the annotation palisade.dev/expires maps single-address
+ * entries of spec.nets to RFC 3339 UTC times; expires[i] is when nets[i] stops being in the
+ * set, in seconds since the epoch (a fraction of a second rounded up), 0 for never.  The pure
+ * core has no clock: eval and matrix treat an expiring entry as present; the dataplane turns
+ * expires into kernel set-element timeouts (docs/dataplane.md).
+ */
 struct res_network_set {
 	struct cidr *nets;
 	size_t nnets;
+	int64_t *expires; /* parallel to nets; NULL when no entry expires */
 };
+
+/* The annotations of a network set that the response writes (docs/resources.md). */
+#define RES_ANN_EXPIRES "palisade.dev/expires"
+#define RES_ANN_REASONS "palisade.dev/reasons"
 
 struct endpoint_port {
 	const char *name;
@@ -461,5 +473,40 @@ int resource_set_check(const struct resource_set *s, struct diag_list *diags);
 
 /* "ns/name" or "name" for cluster-scoped kinds, into buf. */
 const char *resource_ref(const struct resource *r, char *buf, size_t size);
+
+/* ---- expiring network-set entries (resource_expires.c) ---------------------------------- */
+
+/*
+ * An RFC 3339 time in UTC, "YYYY-MM-DDTHH:MM:SS" with an optional fraction, then "Z" (or
+ * "z"), "+00:00" or "-00:00", as seconds since the epoch; a fraction of a second rounds up
+ * (an entry expiring at 02:00:00.5 is still in the set at 02:00:00).  A leap second :60 is
+ * the first second of the next minute.  0, or -EINVAL for anything else, another offset
+ * included.  Pure: no clock, no time zone.
+ */
+int res_time_parse(const char *s, int64_t *out);
+/* "YYYY-MM-DDTHH:MM:SSZ" into buf (RES_TIME_STRLEN bytes hold it).  Returns the length
+ * snprintf would; a time outside the years 0000-9999 prints as "@<seconds>". */
+int res_time_format(int64_t t, char *buf, size_t size);
+#define RES_TIME_STRLEN 32
+
+/*
+ * The value of the palisade.dev/expires annotation of a network set: a JSON object whose keys
+ * are entries of nets (written like them; compared after normalisation, so "198.51.100.66"
+ * names the entry 198.51.100.66/32) and whose values are res_time_parse() times.  Fills
+ * expires[i] (nnets of them, zeroed here) for every entry its keys name; a time at or before
+ * the epoch is stored as 1 (long expired), so that 0 keeps meaning never.
+ *
+ * Every problem is reported through report(arg, message) (report may be NULL), as one
+ * sentence without the field path: the value is not a JSON object of strings, a key is not
+ * an address or CIDR, is not a single address (/32 or /128), is not in nets or names the same
+ * entry as another key, a time does not parse.  nets NULL means the entries are not known
+ * (they did not decode): keys are then not checked against them.  Returns 0, -EINVAL after
+ * reporting at least one problem, or -ENOMEM.  json and nets are borrowed.  Pure.
+ */
+int netset_expires_parse(const char *json, const struct cidr *nets, size_t nnets, int64_t *expires,
+			 void (*report)(void *arg, const char *msg), void *arg);
+/* The value of palisade.dev/reasons: a JSON object of strings (keys are not checked; the
+ * dataplane does not use it).  Reports and returns as netset_expires_parse(). */
+int netset_reasons_check(const char *json, void (*report)(void *arg, const char *msg), void *arg);
 
 #endif

@@ -11,6 +11,7 @@
  */
 #include "lib/decode.h"
 
+#include <errno.h>
 #include <limits.h>
 #include <string.h>
 
@@ -643,10 +644,66 @@ void dec_tier(struct dctx *d, const struct doc_node *root, struct resource *r)
 
 static const char *const netset_spec_keys[] = {"nets", "allowedEgressDomains", NULL};
 
+/* A problem netset_expires_parse() or netset_reasons_check() found, at the annotation. */
+struct ann_report {
+	struct dctx *d;
+	const struct doc_node *at;
+};
+
+static void ann_error(void *arg, const char *msg)
+{
+	struct ann_report *a = arg;
+
+	dec_error(a->d, a->at, "%s", msg);
+}
+
+/*
+ * The annotations of an expiring set (resource.h): palisade.dev/expires into
+ * r->u.netset.expires (left NULL when absent), palisade.dev/reasons checked.  nets_ok says
+ * whether spec.nets decoded: when it did not, keys are not checked against it.
+ */
+static void dec_netset_annotations(struct dctx *d, const struct doc_node *root, struct resource *r,
+				   bool nets_ok)
+{
+	const struct doc_node *anns = dec_get(dec_get(root, "metadata"), "annotations");
+	const char *keys[] = {RES_ANN_EXPIRES, RES_ANN_REASONS};
+	struct res_network_set *n = &r->u.netset;
+
+	for (int k = 0; k < 2; k++) {
+		const char *value = labels_get(&r->meta.annotations, keys[k]);
+		struct ann_report a = {d, dec_get(anns, keys[k])};
+		size_t m1, m2, m3;
+		int64_t *exp;
+		int err;
+
+		if (!value)
+			continue;
+		m1 = dec_push_key(d, "metadata");
+		m2 = dec_push_key(d, "annotations");
+		m3 = dec_push_key(d, keys[k]);
+		if (k == 1) {
+			err = netset_reasons_check(value, ann_error, &a);
+		} else {
+			exp = dec_array(d, n->nnets + 1, sizeof(*exp));
+			err = exp ? netset_expires_parse(value, nets_ok ? n->nets : NULL, n->nnets,
+							 exp, ann_error, &a)
+				  : -ENOMEM;
+			if (!err)
+				n->expires = exp;
+		}
+		if (err == -ENOMEM)
+			d->oom = true;
+		dec_pop(d, m3);
+		dec_pop(d, m2);
+		dec_pop(d, m1);
+	}
+}
+
 /* NetworkSet and GlobalNetworkSet: fills r from root; errors go to d. */
 void dec_network_set(struct dctx *d, const struct doc_node *root, struct resource *r)
 {
 	const struct doc_node *spec, *labels;
+	bool nets_ok = true;
 	size_t mark;
 
 	dec_check_keys(d, root, dec_top_keys);
@@ -661,19 +718,23 @@ void dec_network_set(struct dctx *d, const struct doc_node *root, struct resourc
 		dec_pop(d, m1);
 	}
 	spec = dec_map(d, root, "spec");
-	if (!spec)
-		return;
-	mark = dec_push_key(d, "spec");
-	dec_check_keys(d, spec, netset_spec_keys);
-	dec_cidr_list(d, spec, "nets", &r->u.netset.nets, &r->u.netset.nnets);
-	if (dec_get(spec, "allowedEgressDomains")) {
-		size_t m2 = dec_push_key(d, "allowedEgressDomains");
+	if (spec) {
+		mark = dec_push_key(d, "spec");
+		dec_check_keys(d, spec, netset_spec_keys);
+		nets_ok = dec_cidr_list(d, spec, "nets", &r->u.netset.nets, &r->u.netset.nnets) !=
+			  DEC_BAD;
+		if (dec_get(spec, "allowedEgressDomains")) {
+			size_t m2 = dec_push_key(d, "allowedEgressDomains");
 
-		dec_error(d, dec_get(spec, "allowedEgressDomains"),
-			  NOT_SUPPORTED " (domain-based network sets need DNS policy)");
-		dec_pop(d, m2);
+			dec_error(d, dec_get(spec, "allowedEgressDomains"),
+				  NOT_SUPPORTED " (domain-based network sets need DNS policy)");
+			dec_pop(d, m2);
+		}
+		dec_pop(d, mark);
+	} else if (dec_get(root, "spec")) {
+		nets_ok = false; /* not a map: reported */
 	}
-	dec_pop(d, mark);
+	dec_netset_annotations(d, root, r, nets_ok);
 }
 
 /* ---- endpoints and profiles ------------------------------------------------------------------ */

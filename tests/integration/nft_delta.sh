@@ -4,7 +4,10 @@
 # `palisade nft-delta --apply`, and requires the kernel to hold exactly what a full apply of
 # the new render gives (nft list table in a second namespace).  Also: the way back, a delta
 # against a kernel that does not hold the old script (refused, nothing changed), and a policy
-# change (full apply needed).  Root only; prints PASS/FAIL lines.
+# change (full apply needed); and set elements with timeouts (expiring network-set entries):
+# unchanged expiries send nothing, extended ones update the kernel's element, removed ones are
+# deleted even when the kernel has expired them already, by delta and by patch.  Root only;
+# prints PASS/FAIL lines.
 set -u
 cd "$(dirname "$0")/../.."
 PALISADE=${PALISADE:-$PWD/build/palisade}
@@ -176,4 +179,98 @@ if [ $? -eq 1 ] && [ "$out" = "full apply needed" ]; then
 else
 	fail full "want exit 1 and \"full apply needed\", got:" "$out"
 fi
+
+# 7. Timed elements (tests/golden/nft/good-quarantine.yaml, whose entries expire from
+# 2025-11-29T02:00:08Z on): renders at chosen times (--now) stand for the agent rendering
+# at those times.  The kernel lists an element's whole timeout and what is left of it
+# ("expires"): an element a delta left alone keeps the timeout of the render that created it,
+# and the renders' clock is not the kernel's, so the comparisons keep only whether an
+# element times out; the extended element's timeout is checked on its own.
+NOW=1764381600 # 2025-11-29T02:00:00Z
+qrender() { "$PALISADE" agent --dry-run --now "$2" -f "$1" --node node-1 >"$3"; }
+untimed() { sed -E 's/ timeout [0-9hms]+( expires [0-9hms]+)?/ timeout/g'; }
+table_t() { table "$1" | untimed; }
+objects_t() { objects "$1" | untimed; }
+Q=tests/golden/nft/good-quarantine.yaml
+# The new datastore: 198.51.100.66 extended (02:00:08 -> 02:00:20), 198.51.100.68 pruned
+# from both sets, 203.0.113.9 no longer permanent (only its expiry is left), 2001:db8::66
+# made permanent, 198.51.100.69 added with an expiry.
+python3 - "$Q" "$T/q-new.yaml" <<'PY'
+import sys
+s = open(sys.argv[1]).read()
+for a, b in [('"198.51.100.66/32": "2025-11-29T02:00:08Z"', '"198.51.100.66/32": "2025-11-29T02:00:20Z"'),
+             ('"198.51.100.68": "2025-11-29T02:00:30.2Z", ', '"198.51.100.69": "2025-11-29T02:00:40Z", '),
+             (', "2001:db8::66/128": "2025-11-29T03:00:00Z"}', '}'),
+             ('198.51.100.68, 10.244.0.31', '198.51.100.69, 10.244.0.31'),
+             ("'{\"198.51.100.68\": \"2025-11-29T02:05:00Z\"}'", "'{}'"),
+             ('nets: [198.51.100.68, 203.0.113.9]', 'nets: [198.51.100.70]')]:
+    assert a in s, a
+    s = s.replace(a, b)
+open(sys.argv[2], 'w').write(s)
+PY
+qrender "$Q" $NOW "$T/q-old.nft" && qrender "$Q" $((NOW + 2)) "$T/q-same.nft" &&
+	qrender "$T/q-new.yaml" $((NOW + 2)) "$T/q-new.nft" ||
+	{ echo "FAIL $name"; echo "    render failed"; exit 1; }
+out=$("$PALISADE" nft-delta "$T/q-old.nft" "$T/q-same.nft" 2>&1)
+if [ "$out" = "# 0 elements in 0 sets" ]; then
+	echo "PASS $name/timeouts-unchanged"
+else
+	fail timeouts-unchanged "the same expiries 2 s later must send nothing, got:" "$out"
+fi
+ip netns exec "$A" nft -f "$T/q-old.nft"
+ip netns exec "$B" nft -f "$T/q-new.nft"
+if ! out=$(ip netns exec "$A" "$PALISADE" nft-delta --apply "$T/q-old.nft" "$T/q-new.nft" 2>&1); then
+	fail timeouts-delta "nft-delta --apply failed:" "$out"
+elif ! d=$(diff <(table_t "$A") <(table_t "$B")); then
+	fail timeouts-delta "kernel after the delta differs from a full apply:" "$d"
+elif ! table "$A" | grep -q '198\.51\.100\.66 timeout 18s expires 1[0-8]s'; then
+	fail timeouts-delta "198.51.100.66 was not extended to 18 s:" "$(table "$A" | grep -A4 'flags timeout')"
+else
+	echo "PASS $name/timeouts-delta ($(echo "$out" | sed -n 's/^# \([0-9]*\) elements.*/\1/p') elements: extended, pruned, made permanent, made timed, added)"
+fi
+# An element the kernel has expired already: the old render gives 198.51.100.66 1 s, the new
+# one (2 s later) leaves it out; the delete must not fail the batch.
+qrender "$Q" $((NOW + 7)) "$T/q-1s.nft" && qrender "$Q" $((NOW + 9)) "$T/q-9.nft" ||
+	{ echo "FAIL $name"; echo "    render failed"; exit 1; }
+expired_wait() { # expired_wait NETNS: until 198.51.100.66 has left the kernel's set (3 s at most)
+	local i
+	for i in $(seq 30); do
+		table "$1" | grep -q '198\.51\.100\.66 ' || return 0
+		sleep 0.1
+	done
+	return 1
+}
+ip netns exec "$A" nft -f "$T/q-1s.nft"
+ip netns exec "$B" nft -f "$T/q-9.nft"
+if ! expired_wait "$A"; then
+	fail timeouts-expired "198.51.100.66 (timeout 1s) still in the kernel after 3 s"
+elif ! out=$(ip netns exec "$A" "$PALISADE" nft-delta --apply "$T/q-1s.nft" "$T/q-9.nft" 2>&1); then
+	fail timeouts-expired "nft-delta --apply failed:" "$out"
+elif ! echo "$out" | grep -q '^# 1 timed elements had already expired$'; then
+	fail timeouts-expired "the expired element was not counted:" "$out"
+elif ! d=$(diff <(table_t "$A") <(table_t "$B")); then
+	fail timeouts-expired "kernel after the delta differs from a full apply:" "$d"
+else
+	echo "PASS $name/timeouts-expired"
+fi
+# The same by patch (a policy changes too), with the element expired and not yet expired.
+sed -e 's/  - action: Deny/  - action: Log\n  - action: Deny/' "$Q" >"$T/q-pol.yaml"
+qrender "$T/q-pol.yaml" $((NOW + 9)) "$T/q-pol.nft" ||
+	{ echo "FAIL $name"; echo "    render failed"; exit 1; }
+patched=0
+for wait in yes no; do
+	ip netns exec "$A" nft -f "$T/q-1s.nft"
+	ip netns exec "$B" nft -f "$T/q-pol.nft"
+	[ $wait = yes ] && ! expired_wait "$A" && fail "timeouts-patch" "198.51.100.66 did not expire"
+	if ! out=$(ip netns exec "$A" "$PALISADE" nft-delta --apply "$T/q-1s.nft" "$T/q-pol.nft" 2>&1); then
+		fail "timeouts-patch-$wait" "nft-delta --apply failed:" "$out"
+	elif ! echo "$out" | grep -q '^# patch: '; then
+		fail "timeouts-patch-$wait" "want a patch, got:" "$out"
+	elif ! d=$(diff <(objects_t "$A") <(objects_t "$B")); then
+		fail "timeouts-patch-$wait" "kernel after the patch differs from a full apply:" "$d"
+	else
+		patched=$((patched + 1))
+	fi
+done
+[ $patched -eq 2 ] && echo "PASS $name/timeouts-patch (gone element expired and not yet expired)"
 exit $failed

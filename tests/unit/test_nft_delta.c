@@ -51,6 +51,9 @@ static const char base[] =
 	"spec:\n  nodeName: n2\n  containers:\n  - name: c\n    image: sh\n"
 	"status: {podIP: 10.0.1.2}\n---\n";
 
+/* The clock of the next render() (nft_render_opts.now). */
+static int64_t render_now;
+
 /* Renders the cluster for node n1 with b's app label, the feed's nets, the action of the
  * web policy's second rule, and extra documents; returns a malloc'd script. */
 static char *render(const char *b_app, const char *nets, const char *action, const char *extra)
@@ -81,6 +84,7 @@ static char *render(const char *b_app, const char *nets, const char *action, con
 	o.node = "n1";
 	o.pod_cidrs = &pods;
 	o.npod_cidrs = 1;
+	o.now = render_now;
 	strbuf_init(&out);
 	assert_int_equal(nft_render(m, &o, &out), 0);
 	script = strbuf_steal(&out);
@@ -222,12 +226,96 @@ static void test_policy_change_is_full(void **state)
 
 	expect_delta(a, b, "full");
 	free(b);
-	/* Emptying the feed empties its set, and a selector rule on an empty set is not
-	 * rendered: a rule goes away. */
+	/* Emptying the feed empties its sets, but a selector that matches a network set, even an
+	 * empty one, keeps its rules: the feed's (or a quarantine set's) next entry is an element
+	 * change, not a new rule. */
 	b = render("db", "", "Deny", "");
-	expect_delta(a, b, "full");
+	expect_delta(a, b,
+		     "delete element inet palisade a816f3407_e4 { 198.51.100.7 }\n"
+		     "delete element inet palisade a816f3407_n4 { 192.0.2.0/24 }\n");
 	free(a);
 	free(b);
+}
+
+/* A quarantine set of the feed's label: x expires at EXP_X (0: no annotation entry), y at
+ * 1100; z, when listed, is permanent. */
+static char *quarantine(int64_t now, const char *exp_x, bool with_x, bool with_z)
+{
+	char doc[1024], ann[256];
+
+	snprintf(ann, sizeof(ann), "{%s%s%s\"198.51.100.67\": \"1970-01-01T00:18:20Z\"}",
+		 exp_x ? "\"198.51.100.66\": \"" : "", exp_x ? exp_x : "", exp_x ? "\", " : "");
+	snprintf(doc, sizeof(doc),
+		 "apiVersion: projectcalico.org/v3\nkind: GlobalNetworkSet\n"
+		 "metadata:\n  name: palisade.quarantine\n  labels: {feed: bad}\n"
+		 "  annotations:\n    palisade.dev/expires: '%s'\n"
+		 "spec:\n  nets: [%s198.51.100.67%s]\n---\n",
+		 ann, with_x ? "198.51.100.66, " : "", with_z ? ", 198.51.100.68" : "");
+	render_now = now;
+	return render("db", nets0, "Deny", doc);
+}
+
+static void test_timeouts(void **state)
+{
+	char *a = quarantine(1000, "1970-01-01T00:16:48Z", true, false), *b;
+	struct nft_delta *d = NULL;
+
+	/* The same expiries rendered 3 s later: the timeouts' text differs, nothing to send. */
+	assert_non_null(strstr(a, "198.51.100.66 timeout 8s"));
+	b = quarantine(1003, "1970-01-01T00:16:48Z", true, false);
+	assert_non_null(strstr(b, "198.51.100.66 timeout 5s"));
+	assert_int_equal(nft_delta_compute(a, b, &d), 0);
+	assert_non_null(d);
+	assert_int_equal(nft_delta_count(d), 0);
+	nft_delta_free(d);
+	free(b);
+	/* Extended: an add with the new timeout, which updates the element (no delete); it
+	 * says "expires" too, so that the kernel restarts the element's clock. */
+	b = quarantine(1003, "1970-01-01T00:17:00Z", true, false);
+	expect_delta(a, b,
+		     "add element inet palisade a816f3407_e4 { 198.51.100.66 timeout 17s expires "
+		     "17s }\n");
+	assert_int_equal(nft_delta_compute(a, b, &d), 0);
+	assert_int_equal(d->nsets, 1);
+	assert_int_equal(d->sets[0].ndel + d->sets[0].ngone, 0);
+	assert_string_equal(d->sets[0].add[0], "198.51.100.66 timeout 17s");
+	nft_delta_free(d);
+	free(b);
+	/* Removed (the controller pruned it): a gone element, whose delete must hold even when
+	 * the kernel expired it first. */
+	b = quarantine(1003, NULL, false, false);
+	expect_delta(a, b,
+		     "add element inet palisade a816f3407_e4 { 198.51.100.66 timeout 1s }\n"
+		     "delete element inet palisade a816f3407_e4 { 198.51.100.66 }\n");
+	assert_int_equal(nft_delta_compute(a, b, &d), 0);
+	assert_int_equal(d->sets[0].ngone, 1);
+	assert_int_equal(d->sets[0].ndel, 0);
+	assert_string_equal(d->sets[0].gone[0], "198.51.100.66");
+	assert_int_equal(nft_delta_count(d), 1);
+	nft_delta_free(d);
+	free(b);
+	/* Expired by the clock alone: the same. */
+	b = quarantine(1008, "1970-01-01T00:16:48Z", true, false);
+	assert_null(strstr(b, "198.51.100.66"));
+	expect_delta(a, b,
+		     "add element inet palisade a816f3407_e4 { 198.51.100.66 timeout 1s }\n"
+		     "delete element inet palisade a816f3407_e4 { 198.51.100.66 }\n");
+	free(b);
+	/* Timed to permanent (its expiry removed) and a new permanent entry: plain adds. */
+	b = quarantine(1003, NULL, true, true);
+	expect_delta(a, b,
+		     "add element inet palisade a816f3407_e4 { 198.51.100.66, 198.51.100.68 }\n");
+	/* And back: permanent to timed is an add with a timeout, the new entry a strict
+	 * delete. */
+	free(a);
+	a = quarantine(1005, "1970-01-01T00:16:48Z", true, false);
+	expect_delta(b, a,
+		     "delete element inet palisade a816f3407_e4 { 198.51.100.68 }\n"
+		     "add element inet palisade a816f3407_e4 { 198.51.100.66 timeout 3s expires "
+		     "3s }\n");
+	free(a);
+	free(b);
+	render_now = 0;
 }
 
 static void test_malformed(void **state)
@@ -244,6 +332,11 @@ static void test_malformed(void **state)
 	static const char vmap_b[] = "table inet palisade {\n\tmap m {\n\t\ttype ifname : verdict\n"
 				     "\t\telements = { \"cali1\" : jump ep1_in }\n\t}\n"
 				     "\tchain ep0_in {\n\t}\n\tchain ep1_in {\n\t}\n}\n";
+	static const char timed[] = "# now=100 (x)\ntable inet palisade {\n\tset s {\n"
+				    "\t\ttype ipv4_addr\n\t\tflags timeout\n"
+				    "\t\telements = { 10.0.0.1 timeout 5s,\n\t\t\t     10.0.0.2 }\n"
+				    "\t}\n}\n";
+	char *bad;
 
 	expect_delta(ok, open_list, "full");
 	expect_delta(ok, one_line,
@@ -255,6 +348,21 @@ static void test_malformed(void **state)
 		     "add element inet palisade m { \"cali1\" : jump ep1_in }\n");
 	expect_delta("", "", "");
 	expect_delta(ok, "", "full");
+	/* Timeouts: "<N>s" with N > 0, counted from the "# now=" line, which must be there. */
+	expect_delta(ok, timed, "full"); /* the flags differ */
+	expect_delta(timed, timed, "");
+	expect_delta(timed, timed + strlen("# now=100 (x)\n"), "full");
+	expect_delta(timed, "# now=0\n", "full");
+	bad = strdup(timed);
+	assert_non_null(bad);
+	memcpy(strstr(bad, "5s"), "0s", 2);
+	expect_delta(timed, bad, "full");
+	memcpy(strstr(bad, "0s"), "5m", 2);
+	expect_delta(timed, bad, "full");
+	memcpy(strstr(bad, "5m"), "6s", 2);
+	expect_delta(timed, bad,
+		     "add element inet palisade s { 10.0.0.1 timeout 6s expires 6s }\n");
+	free(bad);
 }
 
 int main(void)
@@ -265,6 +373,7 @@ int main(void)
 		cmocka_unit_test(test_new_pod),
 		cmocka_unit_test(test_feed),
 		cmocka_unit_test(test_policy_change_is_full),
+		cmocka_unit_test(test_timeouts),
 		cmocka_unit_test(test_malformed),
 	};
 

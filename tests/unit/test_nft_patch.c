@@ -158,13 +158,67 @@ static void test_base_chain(void **state)
 		   NULL));
 }
 
+/* Sets with expiring elements: the same rules as a delta (nft_delta.h), as nft commands. */
+static void test_timeouts(void **state)
+{
+	struct nft_patch_stats st;
+	char *timed =
+		replace(base,
+			"\tset a1_e4 {\n\t\ttype ipv4_addr\n\t\telements = { 10.0.0.1,\n"
+			"\t\t\t     10.0.0.2 }\n",
+			"\tset a1_e4 {\n\t\ttype ipv4_addr\n\t\tflags timeout\n"
+			"\t\telements = { 10.0.0.1,\n\t\t\t     10.0.0.2 timeout 10s,\n"
+			"\t\t\t     10.0.0.3 timeout 10s,\n\t\t\t     10.0.0.4 timeout 10s }\n");
+	char *old = replace(timed, "add table", "# now=1000 (...)\nadd table");
+	/* 5 s later: .2 unchanged, .3 gone, .4 extended, .5 new; and a rule changes. */
+	char *t1 = replace(timed,
+			   "10.0.0.2 timeout 10s,\n\t\t\t     10.0.0.3 timeout 10s,\n"
+			   "\t\t\t     10.0.0.4 timeout 10s }",
+			   "10.0.0.2 timeout 5s,\n\t\t\t     10.0.0.4 timeout 30s,\n"
+			   "\t\t\t     10.0.0.5 timeout 9s }");
+	char *t2 = replace(t1, "add table", "# now=1005 (...)\nadd table");
+	char *to = replace(t2, "\t\tip saddr @a1_e4 accept\n", "\t\tip saddr @a1_e4 drop\n");
+	char *p = patch(old, to, 0, &st);
+
+	/* The gone element is added with 1 s first, so that its delete holds whether or not the
+	 * kernel has expired it; adds restart the element's clock with "expires". */
+	assert_string_equal(p,
+			    "add element inet palisade a1_e4 { 10.0.0.3 timeout 1s }\n"
+			    "delete element inet palisade a1_e4 { 10.0.0.3 }\n"
+			    "add element inet palisade a1_e4 { 10.0.0.4 timeout 30s expires 30s, "
+			    "10.0.0.5 timeout 9s expires 9s }\n"
+			    "flush chain inet palisade p1_in\n"
+			    "add rule inet palisade p1_in ip saddr @a1_e4 drop\n");
+	assert_int_equal(st.elements, 3);
+	assert_int_equal(st.sets_changed, 1);
+	free(p);
+	/* A set that gains `flags timeout` changes its declaration: the whole table. */
+	free(patch(base, old, -EAGAIN, NULL));
+	/* A new timed set: declared with its flags, its elements as rendered. */
+	free(to);
+	to = replace(t2, "\tchain p1_in {",
+		     "\tset a2_e4 {\n\t\ttype ipv4_addr\n\t\tflags timeout\n"
+		     "\t\telements = { 192.0.2.1 timeout 7s }\n\t}\n"
+		     "\tchain p2_in {\n\t\tip saddr @a2_e4 drop\n\t}\n\tchain p1_in {");
+	p = patch(old, to, 0, &st);
+	assert_non_null(strstr(p, "add set inet palisade a2_e4 { type ipv4_addr; flags timeout; }\n"
+				  "add element inet palisade a2_e4 { 192.0.2.1 timeout 7s }\n"));
+	free(p);
+	/* An element with a timeout needs the "# now=" line. */
+	free(patch(old, timed, -EAGAIN, NULL));
+	free(old);
+	free(timed);
+	free(t1);
+	free(t2);
+	free(to);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_equal_and_comments),
-		cmocka_unit_test(test_rule_change),
-		cmocka_unit_test(test_new_and_removed),
-		cmocka_unit_test(test_base_chain),
+		cmocka_unit_test(test_equal_and_comments), cmocka_unit_test(test_rule_change),
+		cmocka_unit_test(test_new_and_removed),	   cmocka_unit_test(test_base_chain),
+		cmocka_unit_test(test_timeouts),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

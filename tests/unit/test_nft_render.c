@@ -497,9 +497,10 @@ static void test_selectors_and_not_selector(void **state)
 	s = render(&w, NULL);
 	r = w.m->pols[0].rules[M_INGRESS];
 	/* Prefix sets are merged: nft refuses overlapping interval elements.  A network set's
-	 * single addresses go to the hash set, with the endpoints' addresses. */
+	 * single addresses go to the hash set, with the endpoints' addresses; the hash set can
+	 * hold expiring entries, so it takes timeouts. */
 	snprintf(want, sizeof(want),
-		 "\tset as%u_e4 {\n\t\ttype ipv4_addr\n"
+		 "\tset as%u_e4 {\n\t\ttype ipv4_addr\n\t\tflags timeout\n"
 		 "\t\telements = { 10.0.0.9,\n\t\t\t     198.51.100.7 }\n\t}\n"
 		 "\tset as%u_n4 {\n\t\ttype ipv4_addr\n\t\tflags interval\n"
 		 "\t\telements = { 192.0.2.0/24 }\n\t}\n",
@@ -541,7 +542,7 @@ static void test_empty_sets_never_match(void **state)
 			    "\t\t# P0:i:2:A never matches (empty address sets or protocol)\n"
 			    "\t\tlog prefix \"P0:i:3:A\" group 1 accept\n");
 	/* The empty sets are still declared, so an update can fill them. */
-	assert_has(s, "\tset as0_e4 {\n\t\ttype ipv4_addr\n\t}\n");
+	assert_has(s, "\tset as0_e4 {\n\t\ttype ipv4_addr\n\t\tflags timeout\n\t}\n");
 	world_free(&w);
 }
 
@@ -665,9 +666,117 @@ static void test_ipv6(void **state)
 			    "\t\tip6 saddr @as0_e6 log prefix \"P0:i:0:A\" group 1 accept\n"
 			    "\t\tmeta l4proto 58 icmpv6 type 128 log prefix \"P0:i:1:A\" group 1 "
 			    "accept\n");
-	assert_has(w.script, "\tset as0_e6 {\n\t\ttype ipv6_addr\n\t\telements = { fd00::6 }\n");
+	assert_has(w.script, "\tset as0_e6 {\n\t\ttype ipv6_addr\n\t\tflags timeout\n"
+			     "\t\telements = { fd00::6 }\n");
 	/* Pods only: no prefix sets for this selector?  It is a Calico selector: it has them. */
 	assert_has(w.script, "\tset as0_n6 {\n");
+	world_free(&w);
+}
+
+/* Renders for every node at time now (0: no clock); the script stays in w. */
+static const char *render_at(struct world *w, int64_t now)
+{
+	struct nft_render_opts o;
+	struct strbuf b;
+
+	memset(&o, 0, sizeof(o));
+	o.now = now;
+	strbuf_init(&b);
+	assert_int_equal(nft_render(w->m, &o, &b), 0);
+	free(w->raw);
+	w->raw = strbuf_steal(&b);
+	assert_non_null(w->raw);
+	dump(w->raw);
+	free(w->script);
+	w->script = indexed(w->m, w->raw);
+	assert_non_null(w->script);
+	return w->script;
+}
+
+/*
+ * Expiring network-set entries become elements with timeouts counted from now: expired ones
+ * are left out, permanent beats expiring (an endpoint's address, another set's entry), the
+ * later of two expiries wins, and the script says when the timeouts count from.
+ */
+static void test_timeouts(void **state)
+{
+	static const char sets[] =
+		"apiVersion: projectcalico.org/v3\nkind: GlobalNetworkSet\n"
+		"metadata:\n  name: q\n  labels: {block: 'yes'}\n  annotations:\n"
+		"    palisade.dev/expires: '{\"198.51.100.1\": \"1970-01-01T00:16:48Z\", "
+		"\"198.51.100.2\": \"1970-01-01T00:16:40Z\", \"198.51.100.3\": \"1970-01-01T00:17:00Z\", "
+		"\"10.0.0.9\": \"1970-01-01T00:17:00Z\", \"198.51.100.4\": \"1970-01-01T00:17:00Z\", "
+		"\"2001:db8::1\": \"1970-01-01T01:00:00Z\", \"198.51.100.5\": \"2999-01-01T00:00:00Z\"}'\n"
+		"spec:\n  nets: [198.51.100.1, 198.51.100.2, 198.51.100.3, 10.0.0.9, 198.51.100.4,\n"
+		"         \"2001:db8::1\", 198.51.100.5, 192.0.2.0/24]\n---\n"
+		"apiVersion: projectcalico.org/v3\nkind: GlobalNetworkSet\n"
+		"metadata:\n  name: q2\n  labels: {block: 'yes'}\n  annotations:\n"
+		"    palisade.dev/expires: '{\"198.51.100.3\": \"1970-01-01T00:20:00Z\"}'\n"
+		"spec:\n  nets: [198.51.100.3, 198.51.100.4]\n---\n"
+		"apiVersion: projectcalico.org/v3\nkind: GlobalNetworkPolicy\n"
+		"metadata: {name: g}\nspec:\n  selector: all()\n  ingress:\n"
+		"  - action: Deny\n    source: {selector: block == 'yes' || app == 'web'}\n---\n"
+		"apiVersion: networking.k8s.io/v1\nkind: NetworkPolicy\n"
+		"metadata: {name: k, namespace: x}\nspec:\n  podSelector: {}\n"
+		"  ingress:\n  - from:\n    - podSelector: {matchLabels: {app: db}}\n";
+	struct world w;
+	const char *s;
+	char want[1024];
+	uint32_t as, kas;
+
+	world_load(&w, sets);
+	as = w.m->pols[policy_rank(w.m, "g")].rules[M_INGRESS][0].src.addrset;
+	kas = w.m->pols[policy_rank(w.m, "x/knp.default.k")].rules[M_INGRESS][0].src.addrset;
+	s = render_at(&w, 1000);
+	/* 198.51.100.1 expires in 8 s; .2 at 1000, now: left out; .3 at 1020 and 1200: the
+	 * later; 10.0.0.9 is x/a's address and .4 a permanent entry of q2: permanent; .5 more
+	 * than NFT_RENDER_TIMEOUT_MAX away: permanent. */
+	assert_true(
+		!strncmp(w.raw,
+			 "# now=1000 (1970-01-01T00:16:40Z): element timeouts count from "
+			 "here\nadd table inet palisade\n",
+			 strlen("# now=1000 (1970-01-01T00:16:40Z): element timeouts count from "
+				"here\nadd table inet palisade\n")));
+	snprintf(want, sizeof(want),
+		 "\tset as%u_e4 {\n\t\ttype ipv4_addr\n\t\tflags timeout\n"
+		 "\t\telements = { 10.0.0.9,\n"
+		 "\t\t\t     198.51.100.1 timeout 8s,\n"
+		 "\t\t\t     198.51.100.3 timeout 200s,\n"
+		 "\t\t\t     198.51.100.4,\n"
+		 "\t\t\t     198.51.100.5 }\n\t}\n"
+		 "\tset as%u_n4 {\n\t\ttype ipv4_addr\n\t\tflags interval\n"
+		 "\t\telements = { 192.0.2.0/24 }\n\t}\n"
+		 "\tset as%u_e6 {\n\t\ttype ipv6_addr\n\t\tflags timeout\n"
+		 "\t\telements = { 2001:db8::1 timeout 2600s }\n\t}\n",
+		 as, as, as);
+	assert_has(s, want);
+	/* A Kubernetes peer never holds network-set entries: no timeouts. */
+	snprintf(want, sizeof(want), "\tset as%u_e4 {\n\t\ttype ipv4_addr\n\t\telements = ", kas);
+	assert_has(s, want);
+	/* The pod sets are no address sets of rules. */
+	assert_lacks(s, "\tset endpoint_ips {\n\t\ttype ipv4_addr\n\t\tflags");
+
+	/* Later: .1 has expired, the others count down; at 1200 .3 goes too. */
+	s = render_at(&w, 1007);
+	assert_has(s, "\t\telements = { 10.0.0.9,\n\t\t\t     198.51.100.1 timeout 1s,\n"
+		      "\t\t\t     198.51.100.3 timeout 193s,\n");
+	s = render_at(&w, 1008);
+	assert_has(s, "\t\telements = { 10.0.0.9,\n\t\t\t     198.51.100.3 timeout 192s,\n");
+	s = render_at(&w, 3600);
+	assert_has(s, "\t\telements = { 10.0.0.9,\n\t\t\t     198.51.100.4,\n"
+		      "\t\t\t     198.51.100.5 }\n");
+	/* Nothing left to time out: no "# now=" line; the sets keep their declarations. */
+	assert_true(!strncmp(w.raw, "add table inet palisade\n", 24));
+	snprintf(want, sizeof(want),
+		 "\tset as%u_e6 {\n\t\ttype ipv6_addr\n\t\tflags timeout\n\t}\n", as);
+	assert_has(s, want);
+
+	/* No clock: everything present and permanent, as eval sees it. */
+	s = render_at(&w, 0);
+	assert_lacks(s, "timeout ");
+	assert_lacks(w.raw, "# now=");
+	assert_has(s, "\t\telements = { 10.0.0.9,\n\t\t\t     198.51.100.1,\n"
+		      "\t\t\t     198.51.100.2,\n\t\t\t     198.51.100.3,\n");
 	world_free(&w);
 }
 
@@ -904,6 +1013,7 @@ int main(void)
 		cmocka_unit_test(test_profiles),
 		cmocka_unit_test(test_stable_names),
 		cmocka_unit_test(test_ipv6),
+		cmocka_unit_test(test_timeouts),
 		cmocka_unit_test(test_rule_ids),
 		cmocka_unit_test(test_ports_and_protocols),
 	};

@@ -532,6 +532,208 @@ static void test_network_sets(void **state)
 	done(f);
 }
 
+/* ---- expiring network-set entries ------------------------------------------------------------ */
+
+static void test_time_parse(void **state)
+{
+	int64_t t;
+	char buf[RES_TIME_STRLEN];
+
+	(void)state;
+	assert_int_equal(res_time_parse("2025-11-29T02:00:00Z", &t), 0);
+	assert_int_equal(t, 1764381600);
+	assert_int_equal(res_time_parse("2025-11-29t02:00:00z", &t), 0);
+	assert_int_equal(t, 1764381600);
+	assert_int_equal(res_time_parse("2025-11-29T02:00:00+00:00", &t), 0);
+	assert_int_equal(t, 1764381600);
+	assert_int_equal(res_time_parse("2025-11-29T02:00:00-00:00", &t), 0);
+	assert_int_equal(t, 1764381600);
+	/* A fraction rounds up: the entry is still in the set at the whole second before. */
+	assert_int_equal(res_time_parse("2025-11-29T02:00:00.000001Z", &t), 0);
+	assert_int_equal(t, 1764381601);
+	assert_int_equal(res_time_parse("2025-11-29T02:00:00.000Z", &t), 0);
+	assert_int_equal(t, 1764381600);
+	assert_int_equal(res_time_parse("1970-01-01T00:00:00Z", &t), 0);
+	assert_int_equal(t, 0);
+	assert_int_equal(res_time_parse("1969-12-31T23:59:59Z", &t), 0);
+	assert_int_equal(t, -1);
+	assert_int_equal(res_time_parse("2024-02-29T12:00:00Z", &t), 0);
+	assert_int_equal(t, 1709208000);
+	assert_int_equal(res_time_parse("2016-12-31T23:59:60Z", &t), 0);
+	assert_int_equal(t, 1483228800); /* the leap second: 2017-01-01T00:00:00Z */
+	assert_int_equal(res_time_parse("9999-12-31T23:59:59Z", &t), 0);
+	assert_int_equal(t, 253402300799);
+	/* Not UTC, not RFC 3339, not a date. */
+	assert_int_equal(res_time_parse("2025-11-29T02:00:00+01:00", &t), -EINVAL);
+	assert_int_equal(res_time_parse("2025-11-29T02:00:00", &t), -EINVAL);
+	assert_int_equal(res_time_parse("2025-11-29 02:00:00Z", &t), -EINVAL);
+	assert_int_equal(res_time_parse("2025-11-29T02:00Z", &t), -EINVAL);
+	assert_int_equal(res_time_parse("2025-11-29T02:00:00.Z", &t), -EINVAL);
+	assert_int_equal(res_time_parse("2025-11-29T02:00:00ZZ", &t), -EINVAL);
+	assert_int_equal(res_time_parse("2025-02-29T02:00:00Z", &t), -EINVAL);
+	assert_int_equal(res_time_parse("2025-13-01T02:00:00Z", &t), -EINVAL);
+	assert_int_equal(res_time_parse("2025-11-29T24:00:00Z", &t), -EINVAL);
+	assert_int_equal(res_time_parse("1764381600", &t), -EINVAL);
+	assert_int_equal(res_time_parse("", &t), -EINVAL);
+
+	assert_int_equal(res_time_format(1764381600, buf, sizeof(buf)), 20);
+	assert_string_equal(buf, "2025-11-29T02:00:00Z");
+	res_time_format(-1, buf, sizeof(buf));
+	assert_string_equal(buf, "1969-12-31T23:59:59Z");
+	res_time_format(253402300799, buf, sizeof(buf));
+	assert_string_equal(buf, "9999-12-31T23:59:59Z");
+	res_time_format(253402300800, buf, sizeof(buf));
+	assert_string_equal(buf, "@253402300800");
+}
+
+static void test_network_set_expires(void **state)
+{
+	struct fx *f = load(
+		"apiVersion: projectcalico.org/v3\n"
+		"kind: GlobalNetworkSet\n"
+		"metadata:\n"
+		"  name: palisade.quarantine\n"
+		"  labels: {security-action: block}\n"
+		"  annotations:\n"
+		"    palisade.dev/expires: '{\"198.51.100.66\": \"2026-11-29T02:00:00Z\", "
+		"\"2001:db8::1/128\": \"2026-11-29T02:00:00.5+00:00\", "
+		"\"203.0.113.0\": \"1960-01-01T00:00:00Z\"}'\n"
+		"    palisade.dev/reasons: '{\"198.51.100.66\": \"ip_sweep_external event 3f2a\"}'\n"
+		"spec:\n"
+		"  nets: [198.51.100.66/32, 192.0.2.0/24, \"2001:db8::1\", 203.0.113.0/32]\n"
+		"---\n"
+		"apiVersion: projectcalico.org/v3\n"
+		"kind: NetworkSet\n"
+		"metadata: {name: plain, namespace: shop, annotations: {note: '{not json'}}\n"
+		"spec: {nets: [10.0.0.1]}\n");
+	const struct res_network_set *n;
+
+	(void)state;
+	assert_clean(f);
+	assert_int_equal(f->s.n, 2);
+	n = &f->s.v[0]->u.netset;
+	assert_non_null(n->expires);
+	/* Keys match entries after normalisation; the fraction rounds up; a time before the
+	 * epoch is long past (1), not "never" (0). */
+	assert_int_equal(n->expires[0], 1795917600);
+	assert_int_equal(n->expires[1], 0);
+	assert_int_equal(n->expires[2], 1795917601);
+	assert_int_equal(n->expires[3], 1);
+	/* Without the annotation nothing expires. */
+	assert_null(f->s.v[1]->u.netset.expires);
+	done(f);
+
+	f = load(
+		"apiVersion: projectcalico.org/v3\n"
+		"kind: GlobalNetworkSet\n"
+		"metadata:\n"
+		"  name: q\n"
+		"  annotations:\n"
+		"    palisade.dev/expires: '{\"10.0.0.0/24\": \"2026-11-29T02:00:00Z\", "
+		"\"10.0.1.9\": \"2026-11-29T02:00:00Z\", \"10.0.0.7\": \"2026-11-29 02:00:00\", "
+		"\"10.0.0.8\": 5, \"x\": \"2026-11-29T02:00:00Z\", "
+		"\"10.0.0.9\": \"2026-11-29T02:00:00Z\", \"10.0.0.9/32\": \"2026-11-29T02:00:00Z\"}'\n"
+		"    palisade.dev/reasons: '{\"10.0.0.7\": 1}'\n"
+		"spec:\n"
+		"  nets: [10.0.0.0/24, 10.0.0.7, 10.0.0.8, 10.0.0.9]\n"
+		"---\n"
+		"apiVersion: projectcalico.org/v3\n"
+		"kind: GlobalNetworkSet\n"
+		"metadata:\n"
+		"  name: r\n"
+		"  annotations: {palisade.dev/expires: '[]', palisade.dev/reasons: '{'}\n"
+		"spec: {nets: [10.0.0.1]}\n"
+		"---\n"
+		"apiVersion: projectcalico.org/v3\n"
+		"kind: GlobalNetworkSet\n"
+		"metadata:\n"
+		"  name: s\n"
+		"  annotations: {palisade.dev/expires: '{\"10.0.0.1\": \"2026-11-29T02:00:00Z\"}'}\n"
+		"spec: {nets: [10.0.0.1, bogus]}\n");
+	assert_int_equal(f->s.n, 0);
+	assert_int_equal(f->d.errors, 10);
+	assert_true(has(
+		f,
+		"t.yaml:6: GlobalNetworkSet q: metadata.annotations[\"palisade.dev/expires\"]: \"10.0.0.0/24\" is not a single address (only /32 and /128 entries can expire)"));
+	assert_true(has(
+		f,
+		"t.yaml:6: GlobalNetworkSet q: metadata.annotations[\"palisade.dev/expires\"]: \"10.0.1.9\" is not in spec.nets"));
+	assert_true(has(
+		f,
+		"t.yaml:6: GlobalNetworkSet q: metadata.annotations[\"palisade.dev/expires\"]: \"10.0.0.7\": \"2026-11-29 02:00:00\" is not an RFC 3339 UTC time (YYYY-MM-DDTHH:MM:SSZ)"));
+	assert_true(has(
+		f,
+		"t.yaml:6: GlobalNetworkSet q: metadata.annotations[\"palisade.dev/expires\"]: \"10.0.0.8\": expected an RFC 3339 UTC time string, found a number"));
+	assert_true(has(
+		f,
+		"t.yaml:6: GlobalNetworkSet q: metadata.annotations[\"palisade.dev/expires\"]: \"x\" is not an IP address or CIDR"));
+	assert_true(has(
+		f,
+		"t.yaml:6: GlobalNetworkSet q: metadata.annotations[\"palisade.dev/expires\"]: \"10.0.0.9/32\" names the same entry as \"10.0.0.9\""));
+	assert_true(has(
+		f,
+		"t.yaml:7: GlobalNetworkSet q: metadata.annotations[\"palisade.dev/reasons\"]: \"10.0.0.7\": expected a string, found a number"));
+	assert_true(has(
+		f,
+		"t.yaml:15: GlobalNetworkSet r: metadata.annotations[\"palisade.dev/expires\"]: expected a JSON object mapping entries of spec.nets to RFC 3339 UTC times, found an array"));
+	assert_true(has(
+		f,
+		"t.yaml:15: GlobalNetworkSet r: metadata.annotations[\"palisade.dev/reasons\"]: not valid JSON (string or '}' expected near end of file at character 1); expected a JSON object of strings"));
+	/* spec.nets did not decode: its error, and no cascade of "not in spec.nets". */
+	assert_true(has(
+		f, "t.yaml:23: GlobalNetworkSet s: spec.nets[1]: \"bogus\" is not a valid CIDR"));
+	assert_false(has_sub(f, "GlobalNetworkSet s: metadata"));
+	done(f);
+}
+
+/* The parser on its own: a report per problem, nothing printed, nets NULL skips membership. */
+static void collect(void *arg, const char *msg)
+{
+	char *buf = arg;
+
+	snprintf(buf + strlen(buf), 1024 - strlen(buf), "%s\n", msg);
+}
+
+static void test_expires_parse(void **state)
+{
+	struct cidr nets[2];
+	int64_t exp[2];
+	char msgs[1024] = "";
+
+	(void)state;
+	assert_int_equal(cidr_parse("10.0.0.1", &nets[0], NULL), 0);
+	assert_int_equal(cidr_parse("10.0.0.1/32", &nets[1], NULL), 0);
+	/* An entry written twice in spec.nets expires with its key. */
+	assert_int_equal(netset_expires_parse("{\"10.0.0.1\": \"1970-01-01T00:01:40Z\"}", nets, 2,
+					      exp, collect, msgs),
+			 0);
+	assert_int_equal(exp[0], 100);
+	assert_int_equal(exp[1], 100);
+	assert_string_equal(msgs, "");
+	assert_int_equal(netset_expires_parse("{}", nets, 2, exp, NULL, NULL), 0);
+	assert_int_equal(exp[0], 0);
+	assert_int_equal(netset_expires_parse("{\"10.0.0.2\": \"1970-01-01T00:01:40Z\"}", NULL, 0,
+					      exp, collect, msgs),
+			 0);
+	assert_int_equal(
+		netset_expires_parse("{\"a\": 1, \"b\": \"x\"} ", nets, 2, exp, collect, msgs),
+		-EINVAL);
+	assert_string_equal(msgs, "\"a\" is not an IP address or CIDR\n"
+				  "\"b\" is not an IP address or CIDR\n");
+	msgs[0] = '\0';
+	assert_int_equal(netset_expires_parse("{\"a\": 1, \"a\": 2}", nets, 2, exp, collect, msgs),
+			 -EINVAL);
+	assert_string_equal(msgs,
+			    "not valid JSON (duplicate object key near '\"a\"' at character 12); "
+			    "expected a JSON object mapping entries of spec.nets to RFC 3339 UTC "
+			    "times\n");
+	msgs[0] = '\0';
+	assert_int_equal(netset_reasons_check("{\"a\": \"x\", \"b\": null}", collect, msgs),
+			 -EINVAL);
+	assert_string_equal(msgs, "\"b\": expected a string, found null\n");
+	assert_int_equal(netset_reasons_check("{}", NULL, NULL), 0);
+}
+
 /* ---- endpoints, profiles -------------------------------------------------------------------- */
 
 static void test_host_endpoint(void **state)
@@ -1092,6 +1294,9 @@ int main(void)
 		cmocka_unit_test(test_policy_names),
 		cmocka_unit_test(test_tier),
 		cmocka_unit_test(test_network_sets),
+		cmocka_unit_test(test_time_parse),
+		cmocka_unit_test(test_network_set_expires),
+		cmocka_unit_test(test_expires_parse),
 		cmocka_unit_test(test_host_endpoint),
 		cmocka_unit_test(test_workload_endpoint),
 		cmocka_unit_test(test_profile),
