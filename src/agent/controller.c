@@ -4,6 +4,7 @@
 #include "agent/datastore.h"
 #include "agent/event_sink.h"
 #include "agent/log.h"
+#include "agent/response.h"
 #include "agent/tail.h"
 #include "lib/alert.h"
 #include "lib/detect.h"
@@ -59,7 +60,8 @@ struct controller {
 	size_t nalerts;
 	struct timespec ds_mtime; /* the datastore directory when the alerts were loaded */
 	struct event_sink *sink;
-	uint64_t win_start; /* the window being filled: [win_start, win_start + window) */
+	struct responder *resp; /* NULL: response off */
+	uint64_t win_start;	/* the window being filled: [win_start, win_start + window) */
 	struct pend *pend;
 	size_t npend, cappend;
 	struct sec_event *ev; /* the events of the window being closed */
@@ -401,20 +403,30 @@ static void write_alert_status(struct controller *c)
 
 static void write_status(struct controller *c)
 {
+	static const struct response_stats none;
+	const struct response_stats *rs = c->resp ? responder_stats(c->resp) : &none;
 	char *text = NULL;
-	int n = asprintf(&text,
-			 "{\"window_start\":%llu,\"window\":%u,\"windows\":%llu,\"records\":%llu,"
-			 "\"records_open\":%llu,\"skipped\":%llu,"
-			 "\"parse_errors\":%llu,\"late\":%llu,\"pending\":%zu,"
-			 "\"pending_dropped\":%llu,\"events\":%llu,\"events_dropped\":%llu,"
-			 "\"jobs\":%zu,\"alerts\":%zu,\"alert_errors\":%llu}\n",
-			 (unsigned long long)c->win_start, c->cfg->window,
-			 (unsigned long long)c->windows, (unsigned long long)c->records,
-			 (unsigned long long)c->records_open, (unsigned long long)c->skipped,
-			 (unsigned long long)c->parse_errors, (unsigned long long)c->late, c->npend,
-			 (unsigned long long)c->pending_dropped, (unsigned long long)c->events,
-			 (unsigned long long)c->events_dropped, c->njobs, c->nalerts,
-			 (unsigned long long)c->alert_errors);
+	int n = asprintf(
+		&text,
+		"{\"window_start\":%llu,\"window\":%u,\"windows\":%llu,\"records\":%llu,"
+		"\"records_open\":%llu,\"skipped\":%llu,"
+		"\"parse_errors\":%llu,\"late\":%llu,\"pending\":%zu,"
+		"\"pending_dropped\":%llu,\"events\":%llu,\"events_dropped\":%llu,"
+		"\"jobs\":%zu,\"alerts\":%zu,\"alert_errors\":%llu,"
+		"\"response\":{\"enabled\":%s,\"events\":%llu,\"quarantined\":%llu,"
+		"\"extended\":%llu,\"refused_protected\":%llu,"
+		"\"refused_no_address\":%llu,\"refused_full\":%llu,\"expired\":%llu,"
+		"\"write_errors\":%llu}}\n",
+		(unsigned long long)c->win_start, c->cfg->window, (unsigned long long)c->windows,
+		(unsigned long long)c->records, (unsigned long long)c->records_open,
+		(unsigned long long)c->skipped, (unsigned long long)c->parse_errors,
+		(unsigned long long)c->late, c->npend, (unsigned long long)c->pending_dropped,
+		(unsigned long long)c->events, (unsigned long long)c->events_dropped, c->njobs,
+		c->nalerts, (unsigned long long)c->alert_errors, c->resp ? "true" : "false",
+		(unsigned long long)rs->events, (unsigned long long)rs->quarantined,
+		(unsigned long long)rs->extended, (unsigned long long)rs->refused_protected,
+		(unsigned long long)rs->refused_no_address, (unsigned long long)rs->refused_full,
+		(unsigned long long)rs->expired, (unsigned long long)rs->write_errors);
 
 	if (n > 0 && datastore_write(c->cfg->state, STATUS_FILE, text, (size_t)n))
 		plog(PLOG_WARN, "cannot write %s/%s", c->cfg->state, STATUS_FILE);
@@ -443,6 +455,8 @@ static void close_window(struct controller *c)
 			plog(PLOG_INFO, "event type=%s origin=%s severity=%d id=%s", c->ev[i].type,
 			     c->ev[i].origin, c->ev[i].severity, c->ev[i].id);
 		c->events += c->nev;
+		if (c->resp && responder_handle(c->resp, c->ev, c->nev, (int64_t)wall()) < 0)
+			plog(PLOG_ERROR, "quarantine not written; retrying at the next tick");
 	} else {
 		event_sink_write(c->sink, NULL, 0); /* retries the webhook's queue */
 	}
@@ -465,6 +479,8 @@ static void step(struct controller *c)
 	read_sources(c);
 	while (wall() >= win_end(c) + c->cfg->grace)
 		close_window(c);
+	if (c->resp)
+		responder_tick(c->resp, (int64_t)wall());
 }
 
 static void on_tick(evutil_socket_t fd, short what, void *arg)
@@ -539,6 +555,41 @@ static int make_sources(struct controller *c)
 	return 0;
 }
 
+/*
+ * The responder, when response is on.  It never quarantines the cluster's own addresses: the
+ * pod range of the datastore's Lab object (the lab's cluster) is protected.
+ */
+static int make_responder(struct controller *c)
+{
+	struct resource_set rs;
+	struct diag_list d;
+	struct cidr protect[8];
+	size_t nprotect = 0, skipped = 0;
+
+	if (!response_enabled(&c->cfg->response))
+		return 0;
+	if (!c->cfg->datastore) {
+		plog(PLOG_ERROR, "response needs a datastore to write the quarantine set to");
+		return -EINVAL;
+	}
+	resource_set_init(&rs);
+	diag_list_init(&d);
+	datastore_load(c->cfg->datastore, &rs, &d, &skipped);
+	for (size_t i = 0; i < rs.n && nprotect < 8; i++)
+		if (rs.v[i]->kind == RES_LAB)
+			protect[nprotect++] = rs.v[i]->u.lab.pod_cidr;
+	resource_set_fini(&rs);
+	diag_list_fini(&d);
+	c->resp = responder_new(&c->cfg->response, c->cfg->datastore, protect, nprotect);
+	if (!c->resp)
+		return -ENOMEM;
+	plog(PLOG_INFO, "response on events=%zu min_severity=%d duration=%llds set=%s",
+	     c->cfg->response.nevents, c->cfg->response.min_severity,
+	     (long long)c->cfg->response.duration_s,
+	     c->cfg->response.network_set ? c->cfg->response.network_set : RESPONSE_SET_DEFAULT);
+	return 0;
+}
+
 static void controller_fini(struct controller *c)
 {
 	for (size_t i = 0; i < c->nsrc; i++) {
@@ -559,6 +610,7 @@ static void controller_fini(struct controller *c)
 	free(c->pend);
 	free(c->ev);
 	event_sink_free(c->sink);
+	responder_free(c->resp);
 	if (c->tick_ev)
 		event_free(c->tick_ev);
 	if (c->sigterm_ev)
@@ -585,7 +637,7 @@ int controller_run(const struct controller_config *cfg)
 		goto out;
 	}
 	c.sink = event_sink_new(events_dir, cfg->webhook);
-	if (!c.sink || make_sources(&c) || make_jobs(&c)) {
+	if (!c.sink || make_sources(&c) || make_jobs(&c) || make_responder(&c)) {
 		plog(PLOG_ERROR, "controller not started");
 		goto out;
 	}

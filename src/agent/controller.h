@@ -5,6 +5,8 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+#include "agent/response.h"
+
 /*
  * palisade controller: one per cluster (DESIGN §7, §9).  Follows the flow logs of every node
  * (tail.h), cuts the records into windows of `window` seconds on the wall clock (the agents
@@ -36,6 +38,7 @@ struct controller_config {
 	const struct controller_job_param *params;
 	size_t nparams;
 	bool once; /* process what is there, close the windows that are due, save, exit */
+	struct response_config response; /* response.h; no events: off */
 };
 
 /* Runs until SIGTERM or SIGINT.  Returns the process exit status. */

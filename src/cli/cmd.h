@@ -31,6 +31,7 @@ int cmd_nft_delta(int argc, char **argv);
 int cmd_flows(int argc, char **argv);
 int cmd_events(int argc, char **argv);
 int cmd_feed(int argc, char **argv);
+int cmd_quarantine(int argc, char **argv);
 
 /* Kind words of get and delete (cmd_get.c): a kind's name, id, plural or lower case. */
 bool cli_kind_matches(const char *word, enum res_kind k);

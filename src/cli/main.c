@@ -25,6 +25,8 @@ static const struct verb verbs[] = {
 	{"flows", cmd_flows, "read the flow logs of a lab's nodes: filter, table, summary"},
 	{"events", cmd_events, "read the security events of a lab's controller: filter, table"},
 	{"feed", cmd_feed, "check a threat feed offline: what it blocks, refuses, fails to parse"},
+	{"quarantine", cmd_quarantine,
+	 "see and edit the quarantine: addresses blocked until they expire"},
 	{"lab", cmd_lab, "a cluster of network namespaces on this machine: up, probe, down"},
 	{"lab-responder", cmd_lab_responder, "(internal) a lab pod's port responder"},
 	{"nft-delta", cmd_nft_delta, "(internal) element delta of two renders; --apply sends it"},

@@ -36,7 +36,7 @@ static inline int tmpdir_teardown(const char *dir)
 /* The contents of dir/name (malloc'ed, NUL-terminated), or NULL when it does not exist. */
 static inline char *tmpdir_slurp(const char *dir, const char *name)
 {
-	char path[128], *buf;
+	char path[512], *buf;
 	FILE *f;
 	long n;
 
