@@ -583,6 +583,8 @@ static int make_responder(struct controller *c)
 	c->resp = responder_new(&c->cfg->response, c->cfg->datastore, protect, nprotect);
 	if (!c->resp)
 		return -ENOMEM;
+	if (responder_start(c->resp, (int64_t)wall()))
+		plog(PLOG_WARN, "quarantine set not created yet; retrying with the first event");
 	plog(PLOG_INFO, "response on events=%zu min_severity=%d duration=%llds set=%s",
 	     c->cfg->response.nevents, c->cfg->response.min_severity,
 	     (long long)c->cfg->response.duration_s,

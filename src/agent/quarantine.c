@@ -11,7 +11,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/file.h>
-#include <time.h>
 #include <unistd.h>
 
 #define LOCK_FILE ".quarantine.lock"
@@ -68,37 +67,6 @@ void quarantine_unlock(int fd)
 {
 	if (fd >= 0)
 		close(fd); /* releases the lock */
-}
-
-void quarantine_format_time(int64_t t, char *buf, size_t size)
-{
-	time_t tt = (time_t)t;
-	struct tm tm;
-
-	if (!gmtime_r(&tt, &tm) || !strftime(buf, size, "%Y-%m-%dT%H:%M:%SZ", &tm))
-		snprintf(buf, size, "%s", "1970-01-01T00:00:00Z");
-}
-
-int quarantine_parse_time(const char *s, int64_t *t)
-{
-	struct tm tm;
-	const char *p;
-
-	memset(&tm, 0, sizeof(tm));
-	p = strptime(s, "%Y-%m-%dT%H:%M:%S", &tm);
-	if (!p)
-		return -EINVAL;
-	if (*p == '.') {
-		p++;
-		if (*p < '0' || *p > '9')
-			return -EINVAL;
-		while (*p >= '0' && *p <= '9')
-			p++;
-	}
-	if (strcmp(p, "Z") && strcmp(p, "+00:00"))
-		return -EINVAL;
-	*t = (int64_t)timegm(&tm);
-	return 0;
 }
 
 static char *file_name(const char *name)
@@ -264,98 +232,83 @@ static int default_labels(struct quarantine *q)
 	return quarantine_set_labels(q, &k, &v, 1);
 }
 
-/* An annotation that holds a JSON object of strings; NULL (and no error) when absent. */
-static json_t *annotation_object(json_t *annotations, const char *key, const char *path, char *err,
-				 size_t errsize)
-{
-	const char *text = json_string_value(json_object_get(annotations, key));
-	json_error_t jerr;
-	json_t *o, *v;
-	const char *k;
+struct report_ctx {
+	const char *path, *key;
+	char *err;
+	size_t errsize;
+};
 
-	if (!text)
-		return NULL;
-	o = json_loads(text, 0, &jerr);
-	if (!json_is_object(o)) {
-		snprintf(err, errsize, "%s: metadata.annotations[\"%s\"]: not a JSON object", path,
-			 key);
-		json_decref(o);
-		return NULL;
-	}
-	json_object_foreach(o, k, v)
-	{
-		if (!json_is_string(v)) {
-			snprintf(err, errsize,
-				 "%s: metadata.annotations[\"%s\"][\"%s\"]: not a string", path,
-				 key, k);
-			json_decref(o);
-			return NULL;
-		}
-	}
-	return o;
+/* The first problem netset_expires_parse() or netset_reasons_check() reports, with its field. */
+static void report(void *arg, const char *msg)
+{
+	struct report_ctx *r = arg;
+
+	if (!r->err[0])
+		snprintf(r->err, r->errsize, "%s: metadata.annotations[\"%s\"]: %s", r->path,
+			 r->key, msg);
 }
 
-/* The entries of spec.nets with their expiries and reasons. */
+/* The entries of spec.nets with their expiries and reasons (the agents' rules, resource.h). */
 static int load_entries(struct quarantine *q, json_t *doc, const char *path, char *err,
 			size_t errsize)
 {
 	json_t *ann = json_object_get(json_object_get(doc, "metadata"), "annotations");
-	json_t *nets = json_object_get(json_object_get(doc, "spec"), "nets");
-	json_t *exp = NULL, *why = NULL, *v;
-	size_t i;
+	json_t *nets = json_object_get(json_object_get(doc, "spec"), "nets"), *why = NULL, *v;
+	const char *exp_text = json_string_value(json_object_get(ann, QUARANTINE_EXPIRES));
+	const char *why_text = json_string_value(json_object_get(ann, QUARANTINE_REASONS));
+	struct report_ctx ctx = {.path = path, .err = err, .errsize = errsize};
+	struct cidr *v4 = NULL;
+	int64_t *expires = NULL;
+	size_t i, n = json_array_size(nets);
 	int rc = 0;
 
 	err[0] = '\0';
-	exp = annotation_object(ann, QUARANTINE_EXPIRES, path, err, errsize);
-	if (!err[0])
-		why = annotation_object(ann, QUARANTINE_REASONS, path, err, errsize);
-	if (err[0]) {
-		rc = -EINVAL;
-		goto out;
-	}
 	if (nets && !json_is_array(nets)) {
 		snprintf(err, errsize, "%s: spec.nets: not a list", path);
-		rc = -EINVAL;
+		return -EINVAL;
+	}
+	v4 = calloc(n + 1, sizeof(*v4));
+	expires = calloc(n + 1, sizeof(*expires));
+	if (!v4 || !expires) {
+		rc = -ENOMEM;
 		goto out;
 	}
 	json_array_foreach(nets, i, v)
 	{
 		const char *s = json_string_value(v);
-		struct cidr c;
-		char key[64];
-		const char *when, *reason;
-		int64_t expires = 0;
 		bool host_bits;
 
-		if (!s || cidr_parse(s, &c, &host_bits) || !single(&c)) {
+		if (!s || cidr_parse(s, &v4[i], &host_bits) || !single(&v4[i])) {
 			snprintf(err, errsize, "%s: spec.nets[%zu]: not a single address", path, i);
 			rc = -EINVAL;
 			goto out;
 		}
-		cidr_format(&c, key, sizeof(key));
-		when = json_string_value(json_object_get(exp, key));
-		if (!when)
-			when = json_string_value(json_object_get(exp, s));
-		if (when && quarantine_parse_time(when, &expires)) {
-			snprintf(
-				err, errsize,
-				"%s: metadata.annotations[\"%s\"][\"%s\"]: \"%s\" is not an RFC 3339 "
-				"UTC time",
-				path, QUARANTINE_EXPIRES, key, when);
-			rc = -EINVAL;
-			goto out;
-		}
+	}
+	ctx.key = QUARANTINE_EXPIRES;
+	if (exp_text && (rc = netset_expires_parse(exp_text, v4, n, expires, report, &ctx)))
+		goto out;
+	ctx.key = QUARANTINE_REASONS;
+	if (why_text && (rc = netset_reasons_check(why_text, report, &ctx)))
+		goto out;
+	why = why_text ? json_loads(why_text, 0, NULL) : NULL;
+	for (i = 0; i < n; i++) {
+		char key[CIDR_STRLEN];
+		const char *reason;
+
+		cidr_format(&v4[i], key, sizeof(key));
 		reason = json_string_value(json_object_get(why, key));
 		if (!reason)
-			reason = json_string_value(json_object_get(why, s));
-		rc = quarantine_add(q, &c, expires, reason);
+			reason = json_string_value(
+				json_object_get(why, json_string_value(json_array_get(nets, i))));
+		rc = quarantine_add(q, &v4[i], expires[i], reason);
 		if (rc < 0)
 			goto out;
 		rc = 0;
 	}
 out:
-	json_decref(exp);
 	json_decref(why);
+	free(v4);
+	free(expires);
 	return rc;
 }
 
@@ -429,12 +382,12 @@ int quarantine_save(const char *dir, const struct quarantine *q)
 	for (size_t i = 0; i < q->nlabels; i++)
 		json_object_set_new(labels, q->labels[i].key, json_string(q->labels[i].value));
 	for (size_t i = 0; i < q->n; i++) {
-		char addr[64], when[32];
+		char addr[64], when[RES_TIME_STRLEN];
 
 		cidr_format(&q->v[i].addr, addr, sizeof(addr));
 		json_array_append_new(nets, json_string(addr));
 		if (q->v[i].expires) {
-			quarantine_format_time(q->v[i].expires, when, sizeof(when));
+			res_time_format(q->v[i].expires, when, sizeof(when));
 			json_object_set_new(exp, addr, json_string(when));
 		}
 		if (q->v[i].reason)

@@ -88,9 +88,4 @@ size_t quarantine_prune(struct quarantine *q, int64_t now);
 /* The earliest expiry after which quarantine_prune() has work, or 0 when none expires. */
 int64_t quarantine_next_expiry(const struct quarantine *q);
 
-/* "2026-11-29T02:00:00Z" for t.  buf needs 21 bytes. */
-void quarantine_format_time(int64_t t, char *buf, size_t size);
-/* Parses such a time (Z or +00:00, an optional fraction ignored).  0 or -EINVAL. */
-int quarantine_parse_time(const char *s, int64_t *t);
-
 #endif

@@ -4,6 +4,7 @@
 #include "agent/log.h"
 #include "agent/quarantine.h"
 #include "lib/event.h"
+#include "lib/resource.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -27,7 +28,8 @@ struct responder {
 	size_t nprotect;
 	struct pending *pend;
 	size_t npend;
-	struct timespec mtime; /* of the set's file when next_expiry was computed */
+	struct timespec mtime; /* of the set's file when next_expiry was computed; with its */
+	ino_t ino;	       /* inode (every write is a new file: coarse mtimes can tie) */
 	bool mtime_known;
 	int64_t next_expiry; /* 0: nothing expires */
 	struct response_stats st;
@@ -142,8 +144,9 @@ static bool file_changed(struct responder *r)
 		r->next_expiry = 0;
 	} else {
 		changed = !r->mtime_known || sb.st_mtim.tv_sec != r->mtime.tv_sec ||
-			  sb.st_mtim.tv_nsec != r->mtime.tv_nsec;
+			  sb.st_mtim.tv_nsec != r->mtime.tv_nsec || sb.st_ino != r->ino;
 		r->mtime = sb.st_mtim;
+		r->ino = sb.st_ino;
 		r->mtime_known = true;
 	}
 	free(path);
@@ -215,10 +218,10 @@ static int edit(struct responder *r, int64_t now, int *touched)
 		else if (added == 2)
 			r->st.extended++;
 		if (added > 0) {
-			char a[CIDR_STRLEN], when[32];
+			char a[CIDR_STRLEN], when[RES_TIME_STRLEN];
 
 			cidr_format(&p->addr, a, sizeof(a));
-			quarantine_format_time(p->expires, when, sizeof(when));
+			res_time_format(p->expires, when, sizeof(when));
 			plog(PLOG_INFO, "quarantine %s addr=%s until=%s reason=\"%s\"",
 			     added == 1 ? "added" : "extended", a, when, p->reason);
 			(*touched)++;
@@ -273,6 +276,13 @@ int responder_handle(struct responder *r, const struct sec_event *ev, size_t n, 
 		return 0;
 	rc = edit(r, now, &touched);
 	return rc ? rc : touched;
+}
+
+int responder_start(struct responder *r, int64_t now)
+{
+	int touched;
+
+	return edit(r, now, &touched);
 }
 
 int responder_tick(struct responder *r, int64_t now)

@@ -65,6 +65,13 @@ void responder_free(struct responder *r);
 bool response_enabled(const struct response_config *cfg);
 
 /*
+ * Creates the set, empty, when it does not exist yet, so that policy selecting its labels
+ * has its rules in place before the first quarantine: the first entry, and every later one,
+ * reaches the kernel as an element change rather than a ruleset change.  0 or -errno.
+ */
+int responder_start(struct responder *r, int64_t now);
+
+/*
  * Quarantines the address each chosen event names (its source, or its destination when the
  * source is protected or absent) until now + duration, in one edit of the set.  Returns the
  * number of entries added or extended, or -errno when the set could not be written (counted;

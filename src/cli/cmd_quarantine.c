@@ -157,13 +157,13 @@ static int list(const struct quarantine *q, const char *output, int64_t now)
 					    json_string(q->labels[i].value));
 		for (size_t i = 0; i < q->n; i++) {
 			const struct quarantine_entry *e = &q->v[i];
-			char addr[CIDR_STRLEN], when[32];
+			char addr[CIDR_STRLEN], when[RES_TIME_STRLEN];
 			json_t *j;
 
 			cidr_format(&e->addr, addr, sizeof(addr));
 			j = json_pack("{s:s}", "address", addr);
 			if (e->expires) {
-				quarantine_format_time(e->expires, when, sizeof(when));
+				res_time_format(e->expires, when, sizeof(when));
 				json_object_set_new(j, "expires", json_string(when));
 				json_object_set_new(
 					j, "remaining",
@@ -196,11 +196,11 @@ static int list(const struct quarantine *q, const char *output, int64_t now)
 	printf("%-40s  %-20s  %-9s  %s\n", "ADDRESS", "EXPIRES", "REMAINING", "REASON");
 	for (size_t i = 0; i < q->n; i++) {
 		const struct quarantine_entry *e = &q->v[i];
-		char addr[CIDR_STRLEN], when[32], left[32];
+		char addr[CIDR_STRLEN], when[RES_TIME_STRLEN], left[32];
 
 		cidr_format(&e->addr, addr, sizeof(addr));
 		if (e->expires)
-			quarantine_format_time(e->expires, when, sizeof(when));
+			res_time_format(e->expires, when, sizeof(when));
 		else
 			snprintf(when, sizeof(when), "-");
 		remaining(e->expires, now, left, sizeof(left));

@@ -49,23 +49,6 @@ static void load(struct quarantine *q)
 		fail_msg("load: %s", err);
 }
 
-static void test_time_format_and_parse(void **state)
-{
-	char buf[32];
-	int64_t t;
-
-	quarantine_format_time(T0, buf, sizeof(buf));
-	assert_string_equal(buf, "2026-11-30T00:53:20Z");
-	assert_int_equal(quarantine_parse_time(buf, &t), 0);
-	assert_int_equal(t, T0);
-	assert_int_equal(quarantine_parse_time("2026-11-30T00:53:20.250Z", &t), 0);
-	assert_int_equal(t, T0);
-	assert_int_equal(quarantine_parse_time("2026-11-30T00:53:20+00:00", &t), 0);
-	assert_int_equal(quarantine_parse_time("2026-11-30T00:53:20+01:00", &t), -EINVAL);
-	assert_int_equal(quarantine_parse_time("2026-11-29 00:53:20Z", &t), -EINVAL);
-	assert_int_equal(quarantine_parse_time("yesterday", &t), -EINVAL);
-}
-
 static void test_add_extend_remove_prune(void **state)
 {
 	struct quarantine q;
@@ -147,12 +130,14 @@ static void test_load_errors_name_the_field(void **state)
 		const char *ann, *nets, *msg;
 	} cases[] = {
 		{"\"palisade.dev/expires\": \"[1]\"", "[\"1.2.3.4\"]",
-		 "metadata.annotations[\"palisade.dev/expires\"]: not a JSON object"},
+		 "metadata.annotations[\"palisade.dev/expires\"]: expected a JSON object mapping "
+		 "entries of spec.nets to RFC 3339 UTC times, found an array"},
 		{"\"palisade.dev/expires\": \"{\\\"1.2.3.4/32\\\":\\\"soon\\\"}\"", "[\"1.2.3.4\"]",
-		 "metadata.annotations[\"palisade.dev/expires\"][\"1.2.3.4/32\"]: \"soon\" is not "
-		 "an RFC 3339 UTC time"},
+		 "metadata.annotations[\"palisade.dev/expires\"]: \"1.2.3.4/32\": \"soon\" is not "
+		 "an RFC 3339 UTC time (YYYY-MM-DDTHH:MM:SSZ)"},
 		{"\"palisade.dev/reasons\": \"{\\\"1.2.3.4/32\\\":7}\"", "[\"1.2.3.4\"]",
-		 "metadata.annotations[\"palisade.dev/reasons\"][\"1.2.3.4/32\"]: not a string"},
+		 "metadata.annotations[\"palisade.dev/reasons\"]: \"1.2.3.4/32\": expected a string, "
+		 "found a number"},
 		{"\"x\": \"y\"", "[\"1.2.3.0/24\"]", "spec.nets[0]: not a single address"},
 		{"\"x\": \"y\"", "\"1.2.3.4\"", "spec.nets: not a list"},
 	};
@@ -257,6 +242,26 @@ static void test_responder(void **state)
 	responder_free(r);
 }
 
+static void test_responder_start_creates_the_set(void **state)
+{
+	static const char *types[] = {"port_scan_external"};
+	static const struct response_label labels[] = {{"quarantine", "yes"}};
+	struct response_config cfg = {
+		.events = types, .nevents = 1, .labels = labels, .nlabels = 1};
+	struct responder *r = responder_new(&cfg, dir, NULL, 0);
+	struct quarantine q;
+
+	assert_int_equal(responder_start(r, T0), 0);
+	load(&q);
+	assert_true(q.exists);
+	assert_int_equal(q.n, 0);
+	assert_int_equal(q.nlabels, 1);
+	assert_string_equal(q.labels[0].key, "quarantine");
+	assert_string_equal(q.labels[0].value, "yes");
+	quarantine_fini(&q);
+	responder_free(r);
+}
+
 static void test_responder_full(void **state)
 {
 	static const char *types[] = {"port_scan_external"};
@@ -275,11 +280,12 @@ static void test_responder_full(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_time_format_and_parse),
 		cmocka_unit_test(test_add_extend_remove_prune),
 		cmocka_unit_test_setup_teardown(test_save_and_load_round_trip, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_load_errors_name_the_field, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_responder, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_responder_start_creates_the_set, setup,
+						teardown),
 		cmocka_unit_test_setup_teardown(test_responder_full, setup, teardown),
 	};
 
