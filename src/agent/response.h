@@ -28,9 +28,9 @@ struct response_label {
 struct response_config {
 	const char **events; /* event types that trigger a quarantine, e.g. ip_sweep_external */
 	size_t nevents;
-	int min_severity;    /* events below it are ignored; default 50 */
-	int64_t duration_s;  /* how long an entry lasts; default 3600 */
-	const char *network_set;       /* GlobalNetworkSet name; default palisade.quarantine */
+	int min_severity;	 /* events below it are ignored; default 50 */
+	int64_t duration_s;	 /* how long an entry lasts; default 3600 */
+	const char *network_set; /* GlobalNetworkSet name; default palisade.quarantine */
 	const struct response_label *labels; /* NULL: security-action=block */
 	size_t nlabels;
 	size_t max_entries; /* entries beyond it are refused and counted; default 10000 */
