@@ -7,7 +7,7 @@ set -euo pipefail
 want=(make gcc clang pkg-config libc6-dev libyaml-dev libjansson-dev libcmocka-dev
 	libclang-rt-14-dev jq iproute2 clang-format libnftables-dev nftables libmnl-dev
 	libnftnl-dev libevent-dev ipset iprange libnetfilter-conntrack-dev libnetfilter-log-dev libpcap-dev
-	tcpdump conntrack nmap libcurl4-openssl-dev nghttp2-client nghttp2-server)
+	tcpdump conntrack nmap libcurl4-openssl-dev nghttp2-client nghttp2-server python3)
 missing=()
 for p in "${want[@]}"; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

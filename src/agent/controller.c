@@ -3,7 +3,9 @@
 
 #include "agent/datastore.h"
 #include "agent/event_sink.h"
+#include "agent/feeds.h"
 #include "agent/log.h"
+#include "agent/protect.h"
 #include "agent/response.h"
 #include "agent/tail.h"
 #include "lib/alert.h"
@@ -51,7 +53,7 @@ struct calert {
 struct controller {
 	const struct controller_config *cfg;
 	struct event_base *base;
-	struct event *tick_ev, *sigterm_ev, *sigint_ev;
+	struct event *tick_ev, *sigterm_ev, *sigint_ev, *sigusr1_ev;
 	struct source *src;
 	size_t nsrc;
 	struct detect_job **jobs;
@@ -61,6 +63,7 @@ struct controller {
 	struct timespec ds_mtime; /* the datastore directory when the alerts were loaded */
 	struct event_sink *sink;
 	struct responder *resp; /* NULL: response off */
+	struct feeds *feeds;	/* the threat-feed puller; NULL without a datastore */
 	uint64_t win_start;	/* the window being filled: [win_start, win_start + window) */
 	struct pend *pend;
 	size_t npend, cappend;
@@ -496,6 +499,14 @@ static void on_signal(evutil_socket_t sig, short what, void *arg)
 	event_base_loopbreak(c->base);
 }
 
+static void on_sigusr1(evutil_socket_t sig, short what, void *arg)
+{
+	struct controller *c = arg;
+
+	plog(PLOG_INFO, "feeds: pull requested (SIGUSR1)");
+	feeds_sync_now(c->feeds);
+}
+
 /* ---- set-up ---------------------------------------------------------------------------- */
 
 static int make_jobs(struct controller *c)
@@ -556,15 +567,16 @@ static int make_sources(struct controller *c)
 }
 
 /*
- * The responder, when response is on.  It never quarantines the cluster's own addresses: the
- * pod range of the datastore's Lab object (the lab's cluster) is protected.
+ * The responder, when response is on.  It never quarantines the cluster's own addresses
+ * (protect.h: the Lab's pod range and fabric, Services, feeds.protect).
  */
 static int make_responder(struct controller *c)
 {
 	struct resource_set rs;
 	struct diag_list d;
-	struct cidr protect[8];
+	struct cidr *protect = NULL;
 	size_t nprotect = 0, skipped = 0;
+	int rc;
 
 	if (!response_enabled(&c->cfg->response))
 		return 0;
@@ -575,12 +587,13 @@ static int make_responder(struct controller *c)
 	resource_set_init(&rs);
 	diag_list_init(&d);
 	datastore_load(c->cfg->datastore, &rs, &d, &skipped);
-	for (size_t i = 0; i < rs.n && nprotect < 8; i++)
-		if (rs.v[i]->kind == RES_LAB)
-			protect[nprotect++] = rs.v[i]->u.lab.pod_cidr;
+	rc = protect_ranges(&rs, c->cfg->feeds.protect, c->cfg->feeds.nprotect, &protect,
+			    &nprotect);
 	resource_set_fini(&rs);
 	diag_list_fini(&d);
-	c->resp = responder_new(&c->cfg->response, c->cfg->datastore, protect, nprotect);
+	if (!rc)
+		c->resp = responder_new(&c->cfg->response, c->cfg->datastore, protect, nprotect);
+	free(protect);
 	if (!c->resp)
 		return -ENOMEM;
 	if (responder_start(c->resp, (int64_t)wall()))
@@ -594,6 +607,7 @@ static int make_responder(struct controller *c)
 
 static void controller_fini(struct controller *c)
 {
+	feeds_free(c->feeds); /* stops and joins the puller first */
 	for (size_t i = 0; i < c->nsrc; i++) {
 		tail_free(c->src[i].tail);
 		free(c->src[i].dir);
@@ -619,6 +633,8 @@ static void controller_fini(struct controller *c)
 		event_free(c->sigterm_ev);
 	if (c->sigint_ev)
 		event_free(c->sigint_ev);
+	if (c->sigusr1_ev)
+		event_free(c->sigusr1_ev);
 	if (c->base)
 		event_base_free(c->base);
 }
@@ -633,13 +649,17 @@ int controller_run(const struct controller_config *cfg)
 	memset(&c, 0, sizeof(c));
 	c.cfg = cfg;
 	signal(SIGPIPE, SIG_IGN);
+	signal(SIGUSR1, SIG_IGN); /* until the event loop takes it: a sync must not kill us */
 	if ((mkdir(cfg->state, 0755) && errno != EEXIST) ||
 	    asprintf(&events_dir, "%s/events", cfg->state) < 0) {
 		plog(PLOG_ERROR, "cannot create the state directory dir=%s", cfg->state);
 		goto out;
 	}
 	c.sink = event_sink_new(events_dir, cfg->webhook);
-	if (!c.sink || make_sources(&c) || make_jobs(&c) || make_responder(&c)) {
+	if (cfg->datastore && !(c.feeds = feeds_new(&cfg->feeds, cfg->datastore, cfg->state)))
+		plog(PLOG_ERROR, "cannot start the feed puller err=%s", strerror(errno));
+	if (!c.sink || make_sources(&c) || make_jobs(&c) || (cfg->datastore && !c.feeds) ||
+	    make_responder(&c)) {
 		plog(PLOG_ERROR, "controller not started");
 		goto out;
 	}
@@ -655,6 +675,8 @@ int controller_run(const struct controller_config *cfg)
 	     c.nsrc, c.njobs, c.nalerts, cfg->window, restored > 0 ? "yes" : "no");
 	feed_pending(&c);
 	if (cfg->once) {
+		if (c.feeds)
+			feeds_run_once(c.feeds, (int64_t)time(NULL) * 1000);
 		step(&c);
 		write_status(&c);
 		rc = 0;
@@ -666,9 +688,15 @@ int controller_run(const struct controller_config *cfg)
 	c.tick_ev = event_new(c.base, -1, EV_PERSIST, on_tick, &c);
 	c.sigterm_ev = evsignal_new(c.base, SIGTERM, on_signal, &c);
 	c.sigint_ev = evsignal_new(c.base, SIGINT, on_signal, &c);
-	if (!c.tick_ev || !c.sigterm_ev || !c.sigint_ev || event_add(c.tick_ev, &tick) ||
-	    event_add(c.sigterm_ev, NULL) || event_add(c.sigint_ev, NULL))
+	c.sigusr1_ev = evsignal_new(c.base, SIGUSR1, on_sigusr1, &c);
+	if (!c.tick_ev || !c.sigterm_ev || !c.sigint_ev || !c.sigusr1_ev ||
+	    event_add(c.tick_ev, &tick) || event_add(c.sigterm_ev, NULL) ||
+	    event_add(c.sigint_ev, NULL) || event_add(c.sigusr1_ev, NULL))
 		goto out;
+	if (c.feeds && feeds_start(c.feeds)) {
+		plog(PLOG_ERROR, "cannot start the feed puller's thread");
+		goto out;
+	}
 	write_status(&c);
 	/* No cursor here: the window being filled is read again after a restart. */
 	event_base_dispatch(c.base);

@@ -2,6 +2,9 @@
 #ifndef PALISADE_AGENT_CONTROLLER_H
 #define PALISADE_AGENT_CONTROLLER_H
 
+#include "agent/feeds.h"
+#include "agent/response.h"
+
 #include <stdbool.h>
 #include <stddef.h>
 
@@ -18,7 +21,9 @@
  * closed window twice or missed.  Detector baselines are not saved (they learn again, with
  * their warm-up).  The first start follows the logs from their end.  <state>/status.json
  * counts records (in closed windows), records_open, skipped (at the first start), late,
- * parse_errors, pending_dropped, events, events_dropped.
+ * parse_errors, pending_dropped, events, events_dropped.  With a datastore, the threat-feed
+ * puller (feeds.h) runs beside it in its own thread: SIGUSR1 pulls every feed now, and
+ * --once pulls the feeds that are due before it exits.
  */
 struct controller_job_param {
 	const char *job;  /* "ip_sweep_external", ... */
@@ -38,7 +43,8 @@ struct controller_config {
 	const struct controller_job_param *params;
 	size_t nparams;
 	bool once; /* process what is there, close the windows that are due, save, exit */
-	struct response_config response; /* response.h; no events: off */
+	struct feeds_config feeds;	 /* the threat-feed puller (feeds.h); needs datastore */
+	struct response_config response; /* automatic response (response.h) */
 };
 
 /* Runs until SIGTERM or SIGINT.  Returns the process exit status. */

@@ -3,9 +3,18 @@
  * palisade feed check FILE: parse a threat feed offline the way the controller would, run the
  * safety rails over it and print what would be blocked, what was refused and why, and every
  * line that did not parse (docs/feeds.md).
+ *
+ * palisade feed sync [NAME...] and palisade feed confirm NAME: ask the running controller
+ * (src/agent/feeds.h) to pull feeds now, or to apply a pull it held back because the set
+ * would have shrunk too much.  The request is a marker file in the controller's state
+ * (<state>/feeds/<name>_sync, <name>_confirm) and a SIGUSR1 that wakes it; without the signal
+ * the controller finds the marker within a second.
  */
 #include "cli/cmd.h"
 
+#include "agent/feeds.h"
+#include "lab/lab.h"
+#include "lab/proc.h"
 #include "lib/cidr.h"
 #include "lib/feed_parse.h"
 #include "lib/feed_rails.h"
@@ -13,11 +22,18 @@
 #include "lib/strbuf.h"
 
 #include <errno.h>
+#include <getopt.h>
+#include <jansson.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/types.h>
+#include <time.h>
+#include <unistd.h>
 
-#define PROG "palisade feed check"
+#define PROG	       "palisade feed check"
+#define WAIT_DEFAULT_S 60
 
 static void usage(FILE *f)
 {
@@ -47,7 +63,19 @@ static void usage(FILE *f)
 		"  -o json             one object {\"entries\":N,\"accepted\":[...],\"refused\":[...],\n"
 		"                      \"errors\":[...]}\n"
 		"Exit status: 0 when the feed gave something to block (even with bad lines or refused\n"
-		"entries), 1 when it gave nothing, 2 for a usage error or an unreadable FILE.\n",
+		"entries), 1 when it gave nothing, 2 for a usage error or an unreadable FILE.\n"
+		"\n"
+		"       palisade feed sync [NAME...] [--lab STATE | --controller-state DIR [--pid PID]]\n"
+		"                          [--wait] [--timeout SECONDS]\n"
+		"       palisade feed confirm NAME [--lab STATE | --controller-state DIR [--pid PID]]\n"
+		"                          [--timeout SECONDS]\n"
+		"\n"
+		"sync asks the running controller to pull the named feeds (all without NAME) now;\n"
+		"--wait waits for the pulls and prints their outcome (exit 1 when one failed).\n"
+		"confirm applies a pull the controller held back because the set would have\n"
+		"shrunk by more than the configured fraction.  The controller is the lab's (--lab,\n"
+		"or the one lab running: its pid file <lab>/pids/controller.pid), or the one whose\n"
+		"state is --controller-state DIR (signalled when --pid is given).\n",
 		FEED_MAX_PREFIX_V4_DEFAULT, FEED_MAX_PREFIX_V6_DEFAULT);
 }
 
@@ -422,6 +450,370 @@ out:
 	return rc;
 }
 
+/* ---- sync and confirm ------------------------------------------------------------------- */
+
+/* The controller to ask: its state directory and, when known, its pid. */
+struct ctl {
+	char *state;
+	pid_t pid; /* 0: not signalled (it finds the markers within a second) */
+};
+
+/* The pid in <lab>/pids/controller.pid when that process still is the lab's controller. */
+static pid_t lab_controller_pid(const char *lab)
+{
+	char *p = NULL, buf[32] = "";
+	FILE *f;
+	long v;
+
+	if (asprintf(&p, "%s/pids/controller.pid", lab) < 0)
+		return 0;
+	f = fopen(p, "r");
+	free(p);
+	if (!f)
+		return 0;
+	if (!fgets(buf, sizeof(buf), f))
+		buf[0] = '\0';
+	fclose(f);
+	v = strtol(buf, NULL, 10);
+	return v > 1 && proc_cmdline_has((pid_t)v, lab) ? (pid_t)v : 0;
+}
+
+/* <state>/feeds.json, or NULL after a message. */
+static json_t *feeds_status(const char *prog, const struct ctl *c)
+{
+	char *p = NULL;
+	json_t *o;
+
+	if (asprintf(&p, "%s/" FEEDS_STATUS_FILE, c->state) < 0)
+		return NULL;
+	o = json_load_file(p, 0, NULL);
+	if (!json_is_object(o)) {
+		fprintf(stderr, "%s: %s: no feed status (is the controller running?)\n", prog, p);
+		json_decref(o);
+		o = NULL;
+	}
+	free(p);
+	return o;
+}
+
+static int write_marker(const char *prog, const struct ctl *c, const char *name, const char *suffix)
+{
+	char *p = NULL;
+	FILE *f;
+
+	if (asprintf(&p, "%s/" FEEDS_STATE_DIR "/%s%s", c->state, name, suffix) < 0)
+		return -1;
+	f = fopen(p, "w");
+	if (!f || fclose(f)) {
+		fprintf(stderr, "%s: cannot write %s: %s\n", prog, p, strerror(errno));
+		free(p);
+		return -1;
+	}
+	free(p);
+	return 0;
+}
+
+static void wake(const char *prog, const struct ctl *c)
+{
+	if (c->pid && kill(c->pid, SIGUSR1))
+		fprintf(stderr, "%s: cannot signal the controller (pid %d): %s\n", prog,
+			(int)c->pid, strerror(errno));
+}
+
+static long long mono_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static long long jcount(json_t *st, const char *feed, const char *key)
+{
+	return json_integer_value(json_object_get(json_object_get(st, feed), key));
+}
+
+/* The message of the feed's condition of type, or NULL. */
+static const char *condition(json_t *st, const char *feed, const char *type)
+{
+	json_t *errs = json_object_get(json_object_get(st, feed), "errorConditions"), *e;
+	size_t i;
+
+	json_array_foreach(errs, i, e)
+	{
+		const char *t = json_string_value(json_object_get(e, "type"));
+
+		if (t && !strcmp(t, type))
+			return json_string_value(json_object_get(e, "message"));
+	}
+	return NULL;
+}
+
+/*
+ * Options common to sync and confirm into c and names (the other arguments).  0, -1 for
+ * --help (printed), or 2 after a message.
+ */
+static int ctl_args(const char *prog, int argc, char **argv, struct ctl *c, char ***names,
+		    int *nnames, bool *wait, long *timeout_s)
+{
+	static const struct option opts[] = {
+		{"lab", required_argument, NULL, 'L'},
+		{"controller-state", required_argument, NULL, 'S'},
+		{"pid", required_argument, NULL, 'p'},
+		{"wait", no_argument, NULL, 'w'},
+		{"timeout", required_argument, NULL, 't'},
+		{"help", no_argument, NULL, 'h'},
+		{0},
+	};
+	const char *lab = NULL, *cstate = NULL;
+	char err[512], *picked = NULL, *end;
+	long pid = 0;
+	int o;
+
+	optind = 1;
+	while ((o = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+		switch (o) {
+		case 'L':
+			lab = optarg;
+			break;
+		case 'S':
+			cstate = optarg;
+			break;
+		case 'p':
+			pid = strtol(optarg, &end, 10);
+			if (*end || pid <= 1) {
+				fprintf(stderr, "%s: --pid takes a process id\n", prog);
+				return 2;
+			}
+			break;
+		case 'w':
+			*wait = true;
+			break;
+		case 't':
+			*timeout_s = strtol(optarg, &end, 10);
+			if (*end || *timeout_s < 1 || *timeout_s > 3600) {
+				fprintf(stderr, "%s: --timeout takes 1 to 3600 seconds\n", prog);
+				return 2;
+			}
+			break;
+		case 'h':
+			usage(stdout);
+			return -1;
+		default:
+			return 2;
+		}
+	}
+	*names = argv + optind;
+	*nnames = argc - optind;
+	if (lab && cstate) {
+		fprintf(stderr, "%s: --lab and --controller-state exclude each other\n", prog);
+		return 2;
+	}
+	if (cstate) {
+		c->state = strdup(cstate);
+		c->pid = (pid_t)pid;
+		return c->state ? 0 : 2;
+	}
+	if (!lab) {
+		if (lab_registry_pick(&picked, err, sizeof(err))) {
+			fprintf(stderr, "%s: %s; give --lab STATE or --controller-state DIR\n",
+				prog, err);
+			return 2;
+		}
+		lab = picked;
+	}
+	if (asprintf(&c->state, "%s/controller", lab) < 0)
+		c->state = NULL;
+	c->pid = pid ? (pid_t)pid : lab_controller_pid(lab);
+	if (!c->pid)
+		fprintf(stderr,
+			"%s: warning: the lab's controller is not running (%s/pids/"
+			"controller.pid); the request waits for it\n",
+			prog, lab);
+	free(picked);
+	return c->state ? 0 : 2;
+}
+
+static int feed_sync(int argc, char **argv)
+{
+	const char *prog = "palisade feed sync";
+	struct ctl c = {0};
+	char **names = NULL;
+	const char **targets = NULL;
+	long long *before = NULL, deadline;
+	int nnames = 0, rc = 2, ret;
+	size_t n = 0;
+	bool wait = false;
+	long timeout_s = WAIT_DEFAULT_S;
+	json_t *st = NULL, *v;
+	const char *k;
+
+	ret = ctl_args(prog, argc, argv, &c, &names, &nnames, &wait, &timeout_s);
+	if (ret) {
+		rc = ret < 0 ? 0 : 2;
+		goto out;
+	}
+	st = feeds_status(prog, &c);
+	if (!st)
+		goto out;
+	targets = calloc(json_object_size(st) + (size_t)nnames + 1, sizeof(*targets));
+	before = calloc(json_object_size(st) + (size_t)nnames + 1, sizeof(*before));
+	if (!targets || !before)
+		goto out;
+	for (int i = 0; i < nnames; i++) {
+		if (!json_object_get(st, names[i])) {
+			fprintf(stderr,
+				"%s: no GlobalThreatFeed \"%s\" in the controller's status\n", prog,
+				names[i]);
+			rc = 1;
+			goto out;
+		}
+		if (!json_is_string(json_object_get(json_object_get(st, names[i]), "nextPull"))) {
+			fprintf(stderr, "%s: feed %s is not pulled (mode %s, or no pull)\n", prog,
+				names[i],
+				json_string_value(
+					json_object_get(json_object_get(st, names[i]), "mode")));
+			rc = 1;
+			goto out;
+		}
+		targets[n++] = names[i];
+	}
+	/* Without names: every feed that is pulled at all (Enabled, with a pull). */
+	if (!nnames)
+		json_object_foreach(st, k, v) if (json_is_string(json_object_get(v, "nextPull")))
+			targets[n++] = k;
+	for (size_t i = 0; i < n; i++) {
+		before[i] = jcount(st, targets[i], "pulls");
+		if (write_marker(prog, &c, targets[i], "_sync"))
+			goto out;
+	}
+	wake(prog, &c);
+	if (!wait) {
+		printf("sync requested for %zu feed%s\n", n, n == 1 ? "" : "s");
+		rc = 0;
+		goto out;
+	}
+	deadline = mono_ms() + timeout_s * 1000;
+	for (;;) {
+		size_t done = 0;
+		json_t *now = feeds_status(prog, &c);
+
+		for (size_t i = 0; now && i < n; i++)
+			done += jcount(now, targets[i], "pulls") > before[i];
+		if (now && done == n) {
+			rc = 0;
+			for (size_t i = 0; i < n; i++) {
+				const char *failed = condition(now, targets[i], "PullFailed");
+				const char *held = condition(now, targets[i], "ShrinkHeld");
+
+				if (failed) {
+					printf("%s: failed: %s\n", targets[i], failed);
+					rc = 1;
+				} else if (held && !json_is_null(json_object_get(
+							   json_object_get(now, targets[i]),
+							   "heldEntries"))) {
+					printf("%s: held: %s\n", targets[i], held);
+				} else {
+					printf("%s: synced, %lld entries accepted, %lld prefixes "
+					       "after merging\n",
+					       targets[i],
+					       jcount(now, targets[i], "acceptedEntries"),
+					       jcount(now, targets[i], "prefixes"));
+				}
+			}
+			json_decref(now);
+			goto out;
+		}
+		json_decref(now);
+		if (mono_ms() >= deadline) {
+			fprintf(stderr, "%s: the pulls did not finish within %ld s\n", prog,
+				timeout_s);
+			goto out;
+		}
+		usleep(50000);
+	}
+out:
+	json_decref(st);
+	free(targets);
+	free(before);
+	free(c.state);
+	return rc;
+}
+
+static int feed_confirm(int argc, char **argv)
+{
+	const char *prog = "palisade feed confirm";
+	struct ctl c = {0};
+	char **names = NULL, *marker = NULL;
+	int nnames = 0, rc = 2, ret;
+	bool wait = true;
+	long timeout_s = WAIT_DEFAULT_S;
+	long long deadline;
+	json_t *st = NULL, *held;
+
+	ret = ctl_args(prog, argc, argv, &c, &names, &nnames, &wait, &timeout_s);
+	if (ret) {
+		rc = ret < 0 ? 0 : 2;
+		goto out;
+	}
+	if (nnames != 1) {
+		fprintf(stderr, "%s: give one feed NAME\n", prog);
+		goto out;
+	}
+	st = feeds_status(prog, &c);
+	if (!st)
+		goto out;
+	if (!json_object_get(st, names[0])) {
+		fprintf(stderr, "%s: no GlobalThreatFeed \"%s\" in the controller's status\n", prog,
+			names[0]);
+		rc = 1;
+		goto out;
+	}
+	held = json_object_get(json_object_get(st, names[0]), "heldEntries");
+	if (!json_is_integer(held)) {
+		fprintf(stderr, "%s: feed %s has no pull held for confirmation\n", prog, names[0]);
+		rc = 1;
+		goto out;
+	}
+	if (write_marker(prog, &c, names[0], "_confirm") ||
+	    asprintf(&marker, "%s/" FEEDS_STATE_DIR "/%s_confirm", c.state, names[0]) < 0)
+		goto out;
+	wake(prog, &c);
+	deadline = mono_ms() + timeout_s * 1000;
+	while (access(marker, F_OK) == 0) {
+		if (mono_ms() >= deadline) {
+			fprintf(stderr,
+				"%s: the controller did not take the confirmation within %ld s "
+				"(it stays requested)\n",
+				prog, timeout_s);
+			goto out;
+		}
+		usleep(50000);
+	}
+	json_decref(st);
+	st = feeds_status(prog, &c);
+	if (!st)
+		goto out;
+	held = json_object_get(json_object_get(st, names[0]), "heldEntries");
+	if (json_is_integer(held)) {
+		const char *why = condition(st, names[0], "GlobalNetworkSetSyncFailed");
+
+		fprintf(stderr, "%s: %s is still held%s%s\n", prog, names[0], why ? ": " : "",
+			why ? why : "");
+		rc = 1;
+		goto out;
+	}
+	printf("%s: confirmed, " FEEDS_SET_PREFIX "%s holds %lld entr%s\n", names[0], names[0],
+	       jcount(st, names[0], "acceptedEntries"),
+	       jcount(st, names[0], "acceptedEntries") == 1 ? "y" : "ies");
+	rc = 0;
+out:
+	json_decref(st);
+	free(marker);
+	free(c.state);
+	return rc;
+}
+
 /* argv[0] is "feed". */
 int cmd_feed(int argc, char **argv)
 {
@@ -429,11 +821,15 @@ int cmd_feed(int argc, char **argv)
 		usage(stdout);
 		return 0;
 	}
-	if (argc < 2 || strcmp(argv[1], "check")) {
-		fprintf(stderr, "palisade feed: %s\n",
-			argc < 2 ? "give a subcommand: check" : "unknown subcommand (try check)");
-		usage(stderr);
-		return 2;
-	}
-	return feed_check(argc, argv);
+	if (argc >= 2 && !strcmp(argv[1], "check"))
+		return feed_check(argc, argv);
+	if (argc >= 2 && !strcmp(argv[1], "sync"))
+		return feed_sync(argc - 1, argv + 1);
+	if (argc >= 2 && !strcmp(argv[1], "confirm"))
+		return feed_confirm(argc - 1, argv + 1);
+	fprintf(stderr, "palisade feed: %s\n",
+		argc < 2 ? "give a subcommand: check, sync or confirm"
+			 : "unknown subcommand (try check, sync or confirm)");
+	usage(stderr);
+	return 2;
 }

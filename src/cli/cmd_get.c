@@ -15,16 +15,18 @@
 /* palisade get KIND [NAME] [-n NS] [-o table|yaml|json]: objects of the datastore. */
 
 /*
- * A GlobalAlert's status (lastExecuted, lastEvent, errorConditions) is what the controller
- * wrote to <state>/controller/alerts.json of the lab whose datastore this is
- * (<state>/datastore); it is shown as the object's status.
+ * The status the lab's controller keeps for a GlobalAlert (lastExecuted, lastEvent,
+ * errorConditions: <state>/controller/alerts.json) or a GlobalThreatFeed (lastSuccessfulSync,
+ * errorConditions and the puller's counts: <state>/controller/feeds.json), for the lab whose
+ * datastore this is (<state>/datastore); it is shown as the object's status, in place of
+ * whatever status the manifest had.
  */
-static void add_alert_status(json_t *obj, const char *datastore, const char *name)
+static void add_status(json_t *obj, const char *datastore, const char *file, const char *name)
 {
 	char *path = NULL;
 	json_t *all, *st;
 
-	if (asprintf(&path, "%s/../controller/alerts.json", datastore) < 0)
+	if (asprintf(&path, "%s/../controller/%s", datastore, file) < 0)
 		return;
 	all = json_load_file(path, 0, NULL);
 	free(path);
@@ -152,7 +154,9 @@ int cmd_get(int argc, char **argv)
 				continue;
 			}
 			if (r->kind == RES_GLOBAL_ALERT)
-				add_alert_status(j, ds, r->meta.name);
+				add_status(j, ds, "alerts.json", r->meta.name);
+			else if (r->kind == RES_GLOBAL_THREAT_FEED)
+				add_status(j, ds, "feeds.json", r->meta.name);
 			json_array_append_new(items, j);
 		}
 	}

@@ -39,6 +39,7 @@ static void usage(FILE *f)
 {
 	fprintf(f,
 		"usage: palisade lab up -f PATH... [--state DIR] [--no-agents] [--seed N]\n"
+		"                       [--controller-config FILE]\n"
 		"       palisade lab status [--state DIR] [-o text|json]\n"
 		"       palisade lab exec [--state DIR] POD|HOST|NODE -- CMD...\n"
 		"       palisade lab probe [--state DIR] [--ports 80,81] [--protos TCP,UDP]\n"
@@ -48,7 +49,9 @@ static void usage(FILE *f)
 		"A cluster of network namespaces on this machine: nodes, pods from Pod, Deployment,\n"
 		"ReplicaSet, StatefulSet and DaemonSet manifests, the Lab object's external hosts.\n"
 		"The state directory defaults to " LAB_STATE_DEFAULT "; other commands find a lab\n"
-		"through " LAB_REGISTRY_DIR " when exactly one is up.  POD is namespace/name.\n");
+		"through " LAB_REGISTRY_DIR " when exactly one is up.  POD is namespace/name.\n"
+		"The lab's controller runs in node 1's namespace; --controller-config FILE (or\n"
+		"$PALISADE_CONTROLLER_CONFIG) is its --config.\n");
 }
 
 static long long now_ms(void)
@@ -510,9 +513,14 @@ out:
 	return rc;
 }
 
-/* Starts the lab's `palisade controller` (in the host's namespace: it only reads the
- * nodes' flow logs and writes its own state under <state>/controller). */
-static int start_controller(const struct lab *l, const char *self, char *err, size_t errsize)
+/*
+ * Starts the lab's `palisade controller` in node 1's network namespace, as a controller pod
+ * would run on a node: it reads the nodes' flow logs and writes its state under
+ * <state>/controller like any file, and its threat-feed pulls reach the external hosts over
+ * the lab fabric.  config (absolute, may be NULL) is passed on as --config.
+ */
+static int start_controller(const struct lab *l, const char *self, const char *config, char *err,
+			    size_t errsize)
 {
 	char *log = NULL, *pidfile = NULL, pid[32];
 	pid_t p;
@@ -523,8 +531,12 @@ static int start_controller(const struct lab *l, const char *self, char *err, si
 	if (asprintf(&pidfile, "%s/pids/controller.pid", l->state) < 0)
 		pidfile = NULL;
 	if (log && pidfile) {
-		char *argv[] = {(char *)self, "controller", "--lab", l->state, NULL};
+		char *argv[] = {"ip",	      "netns",	      "exec",  l->nodes[0].netns,
+				(char *)self, "controller",   "--lab", l->state,
+				"--config",   (char *)config, NULL};
 
+		if (!config)
+			argv[8] = NULL;
 		p = proc_spawn(argv, log);
 		e = p < 0 ? (int)-p : 0;
 		if (!e) {
@@ -542,13 +554,17 @@ static int start_controller(const struct lab *l, const char *self, char *err, si
 static int lab_up(int argc, char **argv)
 {
 	static const struct option opts[] = {
-		{"file", required_argument, NULL, 'f'}, {"state", required_argument, NULL, 's'},
-		{"no-agents", no_argument, NULL, 'A'},	{"seed", required_argument, NULL, 'S'},
-		{"help", no_argument, NULL, 'h'},	{0},
+		{"file", required_argument, NULL, 'f'},
+		{"state", required_argument, NULL, 's'},
+		{"no-agents", no_argument, NULL, 'A'},
+		{"seed", required_argument, NULL, 'S'},
+		{"controller-config", required_argument, NULL, 'C'},
+		{"help", no_argument, NULL, 'h'},
+		{0},
 	};
 	char **paths = calloc((size_t)argc + 1, sizeof(*paths));
-	const char *opt_state = NULL;
-	char *state = NULL, *self = NULL, *path = NULL, err[2048];
+	const char *opt_state = NULL, *opt_ccfg = getenv("PALISADE_CONTROLLER_CONFIG");
+	char *state = NULL, *self = NULL, *path = NULL, *ccfg = NULL, err[2048];
 	char **names = NULL;
 	size_t nnames = 0;
 	bool agents = true;
@@ -573,6 +589,9 @@ static int lab_up(int argc, char **argv)
 			break;
 		case 'A':
 			agents = false;
+			break;
+		case 'C':
+			opt_ccfg = optarg;
 			break;
 		case 'S': {
 			char *end;
@@ -602,6 +621,15 @@ static int lab_up(int argc, char **argv)
 	if (geteuid() != 0) {
 		fprintf(stderr, "palisade lab up: needs root (it creates network namespaces)\n");
 		goto out;
+	}
+	if (opt_ccfg && *opt_ccfg) {
+		/* Absolute: the controller does not run in this directory's context. */
+		ccfg = lab_abspath(opt_ccfg);
+		if (!ccfg || access(ccfg, R_OK)) {
+			fprintf(stderr, "palisade lab up: --controller-config %s: %s\n", opt_ccfg,
+				ccfg ? strerror(errno) : "out of memory");
+			goto out;
+		}
 	}
 
 	/* 1. Plan: nothing is touched when the manifests are wrong. */
@@ -688,7 +716,7 @@ static int lab_up(int argc, char **argv)
 		goto fail;
 	if (agents && start_agents(l, self, err, sizeof(err)))
 		goto fail;
-	if (agents && start_controller(l, self, err, sizeof(err)))
+	if (agents && start_controller(l, self, ccfg, err, sizeof(err)))
 		goto fail;
 
 	printf("lab %s is up: %zu node%s, %zu pod%s (%zu from workloads), %zu external host%s\n",
@@ -708,6 +736,7 @@ out:
 	free(path);
 	free(state);
 	free(self);
+	free(ccfg);
 	free(paths);
 	diag_list_fini(&d);
 	lab_plan_fini(&plan);

@@ -21,8 +21,8 @@
  *                      one veth per pod (endpoint_ifname(ns, pod), proxy ARP) with a /32
  *                      route, the other nodes' pod /24s via their fabric address, each
  *                      external host's /32 on fab0
- *   <prefix>h-<name>   external host: "eth0" = its IP/32, every node's pod /24 via that
- *                      node's fabric address (onlink)
+ *   <prefix>h-<name>   external host: "eth0" = its IP/32, the fabric /24 on eth0, every
+ *                      node's pod /24 via that node's fabric address (onlink)
  *   <prefix>p<N>       pod N: "eth0" = its IP/32, default route via 169.254.1.1 onlink
  * Nothing is connected to the root namespace and no namespace has a route out of the lab.
  */

@@ -197,7 +197,10 @@ static int host_up(const struct lab *l, size_t j, const char *fab, char *err, si
 	    fabric_port(fab, port, h->netns, "eth0", err, errsize) ||
 	    ip(err, errsize, "-n", h->netns, "addr", "add", a, "dev", "eth0", NULL) ||
 	    ip(err, errsize, "-n", h->netns, "link", "set", "eth0", "up", NULL) ||
-	    sysctl(err, errsize, h->netns, "net/ipv4/conf/eth0/rp_filter", "0"))
+	    sysctl(err, errsize, h->netns, "net/ipv4/conf/eth0/rp_filter", "0") ||
+	    /* The nodes' own addresses: what the lab's controller (in node 1) connects from. */
+	    ip(err, errsize, "-n", h->netns, "route", "add", LAB_FABRIC_NET, "dev", "eth0", "scope",
+	       "link", NULL))
 		return -1;
 	for (size_t i = 0; i < l->nnodes; i++) {
 		char c[CIDR_STRLEN], via[IPADDR_STRLEN];
