@@ -15,7 +15,7 @@ set -u
 cd "$(dirname "$0")/../.."
 P=$(readlink -f "${PALISADE:-build/palisade}")
 DIR=tests/integration/lab/detect
-TMP=$(mktemp -d /tmp/palisade-detect.XXXXXX)
+TMP=$(mktemp -d "${TMPDIR:-/tmp}/palisade-detect.XXXXXX")
 STATE=$TMP/state
 DS=$STATE/datastore
 W=2 # seconds per flow window

@@ -15,7 +15,7 @@ set -u
 cd "$(dirname "$0")/../.."
 P=$(readlink -f "${PALISADE:-build/palisade}")
 DIR=tests/integration/lab/baseline
-TMP=$(mktemp -d /tmp/palisade-baseline.XXXXXX)
+TMP=$(mktemp -d "${TMPDIR:-/tmp}/palisade-baseline.XXXXXX")
 STATE=$TMP/state
 W=2
 BENIGN_WINDOWS=24

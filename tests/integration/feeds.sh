@@ -19,7 +19,7 @@ set -u
 cd "$(dirname "$0")/../.."
 P=$(readlink -f "${PALISADE:-build/palisade}")
 DIR=tests/integration/lab/feeds
-TMP=$(mktemp -d /tmp/palisade-feeds.XXXXXX)
+TMP=$(mktemp -d "${TMPDIR:-/tmp}/palisade-feeds.XXXXXX")
 STATE=$TMP/state
 DS=$STATE/datastore
 WWW=$TMP/www

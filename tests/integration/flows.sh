@@ -25,7 +25,7 @@ set -u
 cd "$(dirname "$0")/../.."
 P=$(readlink -f "${PALISADE:-build/palisade}")
 DIR=tests/integration/lab/flows
-TMP=$(mktemp -d /tmp/palisade-flows.XXXXXX)
+TMP=$(mktemp -d "${TMPDIR:-/tmp}/palisade-flows.XXXXXX")
 STATE=$TMP/state
 DS=$STATE/datastore
 TCP_BYTES=1000

@@ -10,7 +10,7 @@
 set -u
 cd "$(dirname "$0")/../.."
 P=$(readlink -f "${PALISADE:-build/palisade}")
-TMP=$(mktemp -d /tmp/palisade-labbasic.XXXXXX)
+TMP=$(mktemp -d "${TMPDIR:-/tmp}/palisade-labbasic.XXXXXX")
 STATE=$TMP/state
 DS=$STATE/datastore
 NAME=basic-$$

@@ -12,7 +12,7 @@ cd "$(dirname "$0")/../.."
 P=${PALISADE:-build/palisade}
 P=$(readlink -f "$P")
 DIR=tests/integration/lab
-TMP=$(mktemp -d /tmp/palisade-diff.XXXXXX)
+TMP=$(mktemp -d "${TMPDIR:-/tmp}/palisade-diff.XXXXXX")
 STATE=$TMP/state
 DS=$STATE/datastore
 PORTS=80,81

@@ -17,7 +17,7 @@ if [ "$(id -u)" != 0 ] || ! command -v nft >/dev/null; then
 	echo "SKIP $name: needs root and nft"
 	exit 0
 fi
-T=$(mktemp -d /tmp/palisade-nftdelta.XXXXXX)
+T=$(mktemp -d "${TMPDIR:-/tmp}/palisade-nftdelta.XXXXXX")
 A=plnl-$(od -An -N4 -tx4 /dev/urandom | tr -d ' ')
 B=plnl-$(od -An -N4 -tx4 /dev/urandom | tr -d ' ')
 cleanup() {

@@ -24,7 +24,7 @@ set -u
 cd "$(dirname "$0")/../.."
 P=$(readlink -f "${PALISADE:-build/palisade}")
 DIR=tests/integration/lab/quarantine
-TMP=$(mktemp -d /tmp/palisade-quarantine.XXXXXX)
+TMP=$(mktemp -d "${TMPDIR:-/tmp}/palisade-quarantine.XXXXXX")
 STATE=$TMP/state
 DS=$STATE/datastore
 ATTACKER=198.51.100.66

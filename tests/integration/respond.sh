@@ -14,7 +14,7 @@ set -u
 cd "$(dirname "$0")/../.."
 P=$(readlink -f "${PALISADE:-build/palisade}")
 DIR=tests/integration/lab/respond
-TMP=$(mktemp -d /tmp/palisade-respond.XXXXXX)
+TMP=$(mktemp -d "${TMPDIR:-/tmp}/palisade-respond.XXXXXX")
 STATE=$TMP/state
 DS=$STATE/datastore
 W=2 # seconds per flow window
