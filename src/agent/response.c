@@ -55,7 +55,8 @@ struct responder *responder_new(const struct response_config *cfg, const char *d
 		responder_free(r);
 		return NULL;
 	}
-	memcpy(r->protect, protect, nprotect * sizeof(*protect));
+	if (nprotect)
+		memcpy(r->protect, protect, nprotect * sizeof(*protect));
 	r->nprotect = nprotect;
 	return r;
 }
