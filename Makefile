@@ -103,7 +103,8 @@ fuzz:
 bench: $(BUILD)/palisade $(BENCH_BIN)
 	@bench/run.sh $(BUILD)
 
-# The main job: what Palisade does, end to end, on this machine.
+# The main job: what Palisade does, end to end, on this machine (as root): the article's three
+# layers on a lab of two nodes, each step checked (examples/demo.sh; exit 1 if one fails).
 demo:
 	@scripts/deps.sh
 	@$(MAKE) --no-print-directory $(BUILD)/palisade

@@ -7,7 +7,7 @@
 set -u
 cd "$(dirname "$0")/../.."
 P=$(readlink -f "${PALISADE:-build/palisade}")
-TMP=$(mktemp -d /tmp/palisade-demo-test.XXXXXX)
+TMP=$(mktemp -d "${TMPDIR:-/tmp}/palisade-demo-test.XXXXXX")
 trap 'rm -rf "$TMP"' EXIT
 
 for tool in nmap h2load nghttpd perl python3; do
