@@ -11,6 +11,7 @@
 #include "lib/jsonw.h"
 #include "lib/resource.h"
 #include "lib/strbuf.h"
+#include "lib/readfile.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -149,40 +150,6 @@ static void clear_cond(struct feed *fd, enum cond c)
 {
 	free(fd->cond[c]);
 	fd->cond[c] = NULL;
-}
-
-/* A whole file as a NUL-terminated string; NULL with errno set. */
-static char *slurp(const char *path, size_t max, size_t *len)
-{
-	FILE *f = fopen(path, "rb");
-	char *buf = NULL;
-	long n;
-
-	if (!f)
-		return NULL;
-	if (fseek(f, 0, SEEK_END) || (n = ftell(f)) < 0 || fseek(f, 0, SEEK_SET)) {
-		fclose(f);
-		errno = EIO;
-		return NULL;
-	}
-	if ((size_t)n > max) {
-		fclose(f);
-		errno = EFBIG;
-		return NULL;
-	}
-	buf = malloc((size_t)n + 1);
-	if (buf && fread(buf, 1, (size_t)n, f) != (size_t)n) {
-		free(buf);
-		buf = NULL;
-		errno = EIO;
-	}
-	fclose(f);
-	if (buf) {
-		buf[n] = '\0';
-		if (len)
-			*len = (size_t)n;
-	}
-	return buf;
 }
 
 static char *path2(const char *dir, const char *name, const char *suffix)
@@ -433,7 +400,7 @@ static int write_set(struct feeds *f, const char *feed, const char *text, bool *
 		free(name);
 		return -ENOMEM;
 	}
-	cur = slurp(p, SIZE_MAX / 2, NULL);
+	cur = read_file(p, 0, NULL);
 	if (!cur || strcmp(cur, text)) {
 		rc = datastore_write(f->ds, name, text, strlen(text));
 		*changed = rc == 0;
@@ -665,7 +632,7 @@ static int header_from_file(struct feeds *f, const struct feed_header *h, char *
 		snprintf(err, errsize, "out of memory");
 		return -1;
 	}
-	v = slurp(p, SECRET_MAX, &len);
+	v = read_file(p, SECRET_MAX, &len);
 	if (!v) {
 		int e = errno;
 
@@ -982,8 +949,7 @@ out:
 /* Applies the held set of fd (a `palisade feed confirm`). */
 static void confirm(struct feeds *f, struct feed *fd, int64_t now)
 {
-	char *p = path2(f->dir, fd->name, HELD_SUFFIX),
-	     *text = p ? slurp(p, SIZE_MAX / 2, NULL) : NULL;
+	char *p = path2(f->dir, fd->name, HELD_SUFFIX), *text = p ? read_file(p, 0, NULL) : NULL;
 	bool changed;
 	int rc;
 

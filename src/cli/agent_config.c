@@ -5,36 +5,12 @@
 #include "lib/arena.h"
 #include "lib/diag.h"
 #include "lib/doc.h"
+#include "lib/readfile.h"
 
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-
-/* Reads a whole file into a malloc'd buffer; NULL with errno set. */
-static char *slurp(const char *path, size_t *len)
-{
-	FILE *f = fopen(path, "rb");
-	char *buf = NULL;
-	long n;
-
-	if (!f)
-		return NULL;
-	if (fseek(f, 0, SEEK_END) || (n = ftell(f)) < 0 || fseek(f, 0, SEEK_SET))
-		goto fail;
-	buf = malloc((size_t)n + 1);
-	if (!buf || fread(buf, 1, (size_t)n, f) != (size_t)n)
-		goto fail;
-	buf[n] = '\0';
-	*len = (size_t)n;
-	fclose(f);
-	return buf;
-fail:
-	free(buf);
-	fclose(f);
-	errno = errno ? errno : EIO;
-	return NULL;
-}
 
 static int get_string(const char *file, const struct doc_node *v, const char *key, const char **out,
 		      struct diag_list *d)
@@ -112,7 +88,7 @@ int agent_config_load(const char *path, struct agent_config *cfg, struct arena *
 	struct agent_config c = *cfg;
 	struct doc_node **docs = NULL;
 	size_t len = 0, ndocs = 0;
-	char *buf = slurp(path, &len);
+	char *buf = read_file(path, 0, &len);
 	int err = 0, bad = 0;
 
 	if (!buf) {

@@ -37,6 +37,10 @@ int cmd_quarantine(int argc, char **argv);
 bool cli_kind_matches(const char *word, enum res_kind k);
 int cli_kind_known(const char *word);
 
+/* The file named by --config FILE or --config=FILE among argv (the last one wins, as getopt
+ * would; nothing after "--"), or NULL.  Borrowed from argv. */
+const char *cli_config_path(int argc, char **argv);
+
 /* Shared by verbs that take -f PATH...: loads every path into s and runs the cross-object
  * checks.  Prints every diagnostic to stderr (warnings too).  Returns 0 when there were no
  * errors, 1 otherwise. */

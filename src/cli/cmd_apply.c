@@ -7,6 +7,7 @@
 #include "lib/diag.h"
 #include "lib/doc.h"
 #include "lib/resource.h"
+#include "lib/readfile.h"
 
 #include <errno.h>
 #include <getopt.h>
@@ -24,36 +25,6 @@
 static void usage(FILE *f)
 {
 	fprintf(f, "usage: palisade apply -f PATH|- [-f PATH...] [--datastore DIR]\n");
-}
-
-static char *read_all(const char *path, size_t *len)
-{
-	FILE *f = strcmp(path, "-") ? fopen(path, "rb") : stdin;
-	char *buf = NULL;
-	size_t cap = 0, n;
-
-	*len = 0;
-	if (!f)
-		return NULL;
-	do {
-		if (*len == cap) {
-			char *nb = realloc(buf, (cap = cap ? cap * 2 : 65536) + 1);
-
-			if (!nb) {
-				free(buf);
-				buf = NULL;
-				break;
-			}
-			buf = nb;
-		}
-		n = fread(buf + *len, 1, cap - *len, f);
-		*len += n;
-	} while (n);
-	if (f != stdin)
-		fclose(f);
-	if (buf)
-		buf[*len] = '\0';
-	return buf;
 }
 
 /* Appends the objects of document n (List items unwrapped) to out. */
@@ -142,7 +113,7 @@ int cmd_apply(int argc, char **argv)
 				paths[i]);
 			goto out;
 		}
-		bufs[i] = read_all(paths[i], &len);
+		bufs[i] = read_file(paths[i], 0, &len);
 		if (!bufs[i]) {
 			fprintf(stderr, "palisade apply: %s: %s\n", name,
 				strerror(errno ? errno : EIO));

@@ -142,15 +142,7 @@ static int load_config(int argc, char **argv, struct controller_config *cfg, con
 	struct diag_list d;
 	int err;
 
-	for (int i = 1; i < argc; i++) {
-		if (!strcmp(argv[i], "--"))
-			break;
-		if (!strcmp(argv[i], "--config") && i + 1 < argc)
-			path = argv[++i];
-		else if (!strncmp(argv[i], "--config=", 9))
-			path = argv[i] + 9;
-	}
-	if (!path)
+	if (!(path = cli_config_path(argc, argv)))
 		return 0;
 	diag_list_init(&d);
 	err = controller_config_load(path, cfg, lab, a, &d);

@@ -11,6 +11,7 @@
 #include "dataplane/nft_patch.h"
 #include "dataplane/nft_netlink.h"
 #include "lib/strbuf.h"
+#include "lib/readfile.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -29,29 +30,6 @@ static void usage(FILE *f)
 		"with --apply, runs it through libnftables as one transaction.\n"
 		"Exit status: 0 delta or patch printed (and applied), 1 a full apply is needed,\n"
 		"2 error.\n");
-}
-
-static char *slurp(const char *path)
-{
-	struct strbuf b;
-	char chunk[65536];
-	size_t n;
-	FILE *f = fopen(path, "r");
-
-	if (!f)
-		return NULL;
-	strbuf_init(&b);
-	while ((n = fread(chunk, 1, sizeof(chunk), f)) > 0)
-		strbuf_add(&b, chunk, n);
-	if (ferror(f)) {
-		fclose(f);
-		strbuf_fini(&b);
-		return NULL;
-	}
-	fclose(f);
-	if (!b.len)
-		strbuf_puts(&b, "");
-	return strbuf_steal(&b);
 }
 
 /* No element delta: the patch of chains and sets, or "full apply needed" (exit 1). */
@@ -109,8 +87,8 @@ int cmd_nft_delta(int argc, char **argv)
 		usage(stderr);
 		return 2;
 	}
-	olds = slurp(argv[i]);
-	news = slurp(argv[i + 1]);
+	olds = read_file(argv[i], 0, NULL);
+	news = read_file(argv[i + 1], 0, NULL);
 	if (!olds || !news) {
 		fprintf(stderr, "palisade nft-delta: cannot read %s\n",
 			!olds ? argv[i] : argv[i + 1]);

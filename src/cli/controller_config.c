@@ -8,6 +8,7 @@
 #include "lib/detect.h"
 #include "lib/diag.h"
 #include "lib/doc.h"
+#include "lib/readfile.h"
 
 #include <errno.h>
 #include <jansson.h>
@@ -79,31 +80,6 @@ const char *controller_config_label_err(const char *key, const char *value)
 }
 
 /* ---- reading ----------------------------------------------------------------------------- */
-
-/* Reads a whole file into a malloc'd buffer; NULL with errno set. */
-static char *slurp(const char *path, size_t *len)
-{
-	FILE *f = fopen(path, "rb");
-	char *buf = NULL;
-	long n;
-
-	if (!f)
-		return NULL;
-	if (fseek(f, 0, SEEK_END) || (n = ftell(f)) < 0 || fseek(f, 0, SEEK_SET))
-		goto fail;
-	buf = malloc((size_t)n + 1);
-	if (!buf || fread(buf, 1, (size_t)n, f) != (size_t)n)
-		goto fail;
-	buf[n] = '\0';
-	*len = (size_t)n;
-	fclose(f);
-	return buf;
-fail:
-	free(buf);
-	fclose(f);
-	errno = errno ? errno : EIO;
-	return NULL;
-}
 
 /* What the keys are read with: the file, its arena and diagnostics, the section's name. */
 struct rd {
@@ -586,7 +562,7 @@ int controller_config_load(const char *path, struct controller_config *cfg, cons
 			   struct arena *a, struct diag_list *diags)
 {
 	size_t len = 0;
-	char *buf = slurp(path, &len);
+	char *buf = read_file(path, 0, &len);
 	int err;
 
 	if (!buf) {

@@ -1114,26 +1114,6 @@ static void location(const struct jeval *e, size_t k, char *buf, size_t size)
 	}
 }
 
-static const char *type_name(const json_t *v)
-{
-	switch (json_typeof(v)) {
-	case JSON_OBJECT:
-		return "an object";
-	case JSON_ARRAY:
-		return "an array";
-	case JSON_STRING:
-		return "a string";
-	case JSON_INTEGER:
-	case JSON_REAL:
-		return "a number";
-	case JSON_TRUE:
-	case JSON_FALSE:
-		return "a boolean";
-	default:
-		return "null";
-	}
-}
-
 /*
  * A selected string (element i of the selected array at k, or k itself when i is SIZE_MAX):
  * an entry, or an error that names its location.  Locations are only worked out for messages
@@ -1164,10 +1144,10 @@ static int json_entry(struct jeval *e, size_t k, size_t i, json_t *x, struct fee
 	if (json_is_string(x))
 		add_error(r, 0, "%s: %s", where, msg);
 	else if (i != SIZE_MAX)
-		add_error(r, 0, "%s: expected a string, found %s", where, type_name(x));
+		add_error(r, 0, "%s: expected a string, found %s", where, res_json_type_name(x));
 	else
 		add_error(r, 0, "%s: expected a string or an array of strings, found %s", where,
-			  type_name(x));
+			  res_json_type_name(x));
 	return 0;
 }
 

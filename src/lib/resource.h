@@ -484,6 +484,10 @@ const char *resource_ref(const struct resource *r, char *buf, size_t size);
  * included.  Pure: no clock, no time zone.
  */
 int res_time_parse(const char *s, int64_t *out);
+/* What a JSON value is, for messages: "an object", "an array", "a string", "a number",
+ * "a boolean" or "null". */
+struct json_t;
+const char *res_json_type_name(const struct json_t *v);
 /* "YYYY-MM-DDTHH:MM:SSZ" into buf (RES_TIME_STRLEN bytes hold it).  Returns the length
  * snprintf would; a time outside the years 0000-9999 prints as "@<seconds>". */
 int res_time_format(int64_t t, char *buf, size_t size);

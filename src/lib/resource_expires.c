@@ -176,7 +176,7 @@ static const char *quote(const char *s, char *buf, size_t size)
 	return buf;
 }
 
-static const char *json_type_name(const json_t *v)
+const char *res_json_type_name(const struct json_t *v)
 {
 	switch (json_typeof(v)) {
 	case JSON_OBJECT:
@@ -208,7 +208,7 @@ static json_t *load_object(struct reporter *r, const char *json, const char *wha
 		return NULL;
 	}
 	if (!json_is_object(root)) {
-		say(r, "expected %s, found %s", what, json_type_name(root));
+		say(r, "expected %s, found %s", what, res_json_type_name(root));
 		json_decref(root);
 		return NULL;
 	}
@@ -256,7 +256,7 @@ int netset_expires_parse(const char *json, const struct cidr *nets, size_t nnets
 		}
 		if (!text) {
 			say(&r, "%s: expected an RFC 3339 UTC time string, found %s", q1,
-			    json_type_name(v));
+			    res_json_type_name(v));
 			continue;
 		}
 		if (strlen(text) != json_string_length(v) || res_time_parse(text, &t)) {
@@ -301,7 +301,7 @@ int netset_reasons_check(const char *json, void (*report)(void *arg, const char 
 	{
 		if (!json_is_string(v))
 			say(&r, "%s: expected a string, found %s", quote(key, q, sizeof(q)),
-			    json_type_name(v));
+			    res_json_type_name(v));
 	}
 	json_decref(root);
 	return r.errors ? -EINVAL : 0;
