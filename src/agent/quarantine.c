@@ -184,6 +184,14 @@ int quarantine_add(struct quarantine *q, const struct cidr *addr, int64_t expire
 	return 1;
 }
 
+bool quarantine_has(const struct quarantine *q, const struct cidr *addr)
+{
+	bool found;
+
+	find(q, addr, &found);
+	return found;
+}
+
 int quarantine_remove(struct quarantine *q, const struct cidr *addr)
 {
 	bool found;

@@ -81,6 +81,8 @@ int quarantine_set_labels(struct quarantine *q, const char *const *keys, const c
  */
 int quarantine_add(struct quarantine *q, const struct cidr *addr, int64_t expires,
 		   const char *reason);
+/* Whether addr is in q. */
+bool quarantine_has(const struct quarantine *q, const struct cidr *addr);
 /* Removes addr.  1 when it was there, 0 when not. */
 int quarantine_remove(struct quarantine *q, const struct cidr *addr);
 /* Removes the entries that expired at or before now; returns how many. */

@@ -154,13 +154,32 @@ static bool file_changed(struct responder *r)
 	return changed;
 }
 
+/* The configured labels onto q.  0 or -ENOMEM. */
+static int set_labels(struct quarantine *q, const struct response_config *cfg)
+{
+	const char **keys = calloc(cfg->nlabels, sizeof(*keys));
+	const char **values = calloc(cfg->nlabels, sizeof(*values));
+	int rc = -ENOMEM;
+
+	if (keys && values) {
+		for (size_t i = 0; i < cfg->nlabels; i++) {
+			keys[i] = cfg->labels[i].key;
+			values[i] = cfg->labels[i].value;
+		}
+		rc = quarantine_set_labels(q, keys, values, cfg->nlabels);
+	}
+	free(keys);
+	free(values);
+	return rc;
+}
+
 /* Writes the pending additions and prunes what expired, in one locked edit. */
 static int edit(struct responder *r, int64_t now, int *touched)
 {
 	struct quarantine q;
 	char err[512];
 	int fd, rc;
-	size_t pruned, k = 0;
+	size_t pruned;
 	bool dirty = false;
 
 	*touched = 0;
@@ -175,35 +194,21 @@ static int edit(struct responder *r, int64_t now, int *touched)
 		plog(PLOG_ERROR, "quarantine set unreadable err=\"%s\"", err);
 		goto out;
 	}
-	if (r->cfg->nlabels || !q.exists) {
-		const char *keys[16], *values[16];
-		size_t n = r->cfg->nlabels < 16 ? r->cfg->nlabels : 16;
-
-		for (size_t i = 0; i < n; i++) {
-			keys[i] = r->cfg->labels[i].key;
-			values[i] = r->cfg->labels[i].value;
-		}
-		if (!n) {
-			keys[0] = "security-action";
-			values[0] = "block";
-			n = 1;
-		}
-		rc = quarantine_set_labels(&q, keys, values, n);
+	if (r->cfg->nlabels) { /* else the file's, or quarantine_load()'s default */
+		rc = set_labels(&q, r->cfg);
 		if (rc)
 			goto out;
-		dirty = dirty || !q.exists;
 	}
+	dirty = !q.exists;
 	pruned = quarantine_prune(&q, now);
 	dirty = dirty || pruned;
 	for (size_t i = 0; i < r->npend; i++) {
 		const struct pending *p = &r->pend[i];
-		bool present = false;
 		int added;
 
-		for (size_t j = 0; j < q.n && !present; j++)
-			present = !cidr_cmp(&q.v[j].addr, &p->addr);
-		if (!present && q.n >= (r->cfg->max_entries ? r->cfg->max_entries
-							    : RESPONSE_MAX_ENTRIES_DEFAULT)) {
+		if (!quarantine_has(&q, &p->addr) &&
+		    q.n >= (r->cfg->max_entries ? r->cfg->max_entries
+						: RESPONSE_MAX_ENTRIES_DEFAULT)) {
 			r->st.refused_full++;
 			plog(PLOG_WARN, "quarantine full, address not added set=%s max=%zu",
 			     set_name(r), q.n);
@@ -237,7 +242,7 @@ static int edit(struct responder *r, int64_t now, int *touched)
 	r->st.expired += pruned;
 	if (pruned)
 		plog(PLOG_INFO, "quarantine pruned count=%zu set=%s", pruned, set_name(r));
-	r->npend = k;
+	r->npend = 0;
 	r->next_expiry = quarantine_next_expiry(&q);
 	file_changed(r); /* our own write is not a change to look at again */
 out:
